@@ -1,0 +1,26 @@
+# The two commands of the README. Both install what they need first (deploy/local/setup.sh).
+.PHONY: run test setup lint contracts clean
+
+PY := .venv/bin/python
+
+setup:
+	@bash deploy/local/setup.sh
+
+run: setup
+	@$(PY) deploy/local/run.py
+
+test: setup
+	@bash tests/run_all.sh
+
+lint: setup
+	.venv/bin/ruff check .
+	.venv/bin/lint-imports
+	.venv/bin/mypy
+
+# Regenerate the committed JSON Schemas and AsyncAPI documents after changing an event.
+contracts: setup
+	$(PY) scripts/generate_contracts.py
+
+clean:
+	-$(PY) deploy/local/stack.py down
+	rm -rf var

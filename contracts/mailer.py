@@ -1,0 +1,44 @@
+"""Events produced by the mailer service."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from contracts.base import EventData
+
+MailKind = Literal["confirmation", "welcome", "password_reset", "duplicate_signup"]
+
+
+class ConfirmationLinkSent(EventData):
+    """The confirmation mail left. Only the token's hash travels: the link itself is in the mailbox."""
+
+    EVENT_TYPE: ClassVar[str] = "fr.mcf.mailer.confirmation_link_sent"
+
+    request_id: str
+    token_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    expires_at: datetime
+    sent_at: datetime
+
+
+class PasswordResetLinkSent(EventData):
+    EVENT_TYPE: ClassVar[str] = "fr.mcf.mailer.password_reset_link_sent"
+
+    reset_id: str
+    holder_id: str
+    token_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    expires_at: datetime
+    sent_at: datetime
+
+
+class MailFailed(EventData):
+    """A mail was refused for good; the causing event is parked on the dead-letter topic."""
+
+    EVENT_TYPE: ClassVar[str] = "fr.mcf.mailer.mail_failed"
+
+    kind: MailKind
+    reason: str
+    smtp_code: int | None = None
+    failed_at: datetime

@@ -1,0 +1,240 @@
+"""The topic catalog: the single source of truth for topic names, keys, owners and data carried.
+
+Deploy manifests (Strimzi ``KafkaTopic``/``KafkaUser``), the local stack's topic creation, the AsyncAPI
+document and the services' subscriptions are all generated from or checked against this list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from contracts import captcha, mailer, registration, rights
+from contracts.base import EventData
+
+DAY_MS = 24 * 3600 * 1000
+
+
+class Audience(StrEnum):
+    INTERNAL = "internal"  # read only by our services
+    PARTNER_READ = "partner-read"  # partners may read it: never a NIR or contact detail
+    PARTNER_WRITE = "partner-write"  # partners publish on it
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    payload: type[EventData] | None  # None: several partner payloads (see contracts.partners)
+    key: str  # what the message key is
+    producer: str  # a service name, or "partners"
+    consumers: tuple[str, ...]
+    personal_data: str  # what personal data a message carries, in words
+    audience: Audience
+    partitions: int = 6
+    retention_ms: int | None = 14 * DAY_MS  # None: keep forever
+    compacted: bool = False
+    with_dlq: bool = True  # consumers park poison messages on f"{name}.dlq"
+    description: str = ""
+
+    @property
+    def dlq(self) -> str:
+        return f"{self.name}.dlq"
+
+    @property
+    def config(self) -> dict[str, str]:
+        cfg: dict[str, str] = {"cleanup.policy": "compact" if self.compacted else "delete"}
+        cfg["retention.ms"] = str(self.retention_ms if self.retention_ms is not None else -1)
+        return cfg
+
+
+ACCOUNT_REQUESTED = TopicSpec(
+    name="registration.account-requested.v1",
+    payload=registration.AccountRequested,
+    key="request_id",
+    producer="registration",
+    consumers=("captcha", "mailer"),
+    personal_data="e-mail address and first name (to send the confirmation link, or to warn the owner "
+    "of an existing account); no NIR",
+    audience=Audience.INTERNAL,
+    description="A holder submitted a valid sign-up form; a security check must be passed next.",
+)
+CONFIRMATION_LINK_REQUESTED = TopicSpec(
+    name="registration.confirmation-link-requested.v1",
+    payload=registration.ConfirmationLinkRequested,
+    key="request_id",
+    producer="registration",
+    consumers=("mailer",),
+    personal_data="none",
+    audience=Audience.INTERNAL,
+    retention_ms=7 * DAY_MS,
+    description="The holder asked for a new confirmation link.",
+)
+ACCOUNT_ACTIVATED = TopicSpec(
+    name="registration.account-activated.v1",
+    payload=registration.AccountActivated,
+    key="holder_id",
+    producer="registration",
+    consumers=("mailer", "rights"),
+    personal_data="pseudonymous holder_id only",
+    audience=Audience.INTERNAL,
+    retention_ms=None,
+    compacted=True,
+    description="A holder followed the confirmation link: the account exists from now on.",
+)
+PASSWORD_RESET_REQUESTED = TopicSpec(
+    name="registration.password-reset-requested.v1",
+    payload=registration.PasswordResetRequested,
+    key="holder_id",
+    producer="registration",
+    consumers=("mailer",),
+    personal_data="e-mail address and first name; no NIR",
+    audience=Audience.INTERNAL,
+    retention_ms=2 * DAY_MS,
+    description="A holder asked for a password reset link.",
+)
+ACCOUNT_STATE = TopicSpec(
+    name="registration.account-state.v1",
+    payload=registration.AccountStateRecorded,
+    key="holder_id or request_id",
+    producer="registration",
+    consumers=("registration",),
+    personal_data="NIR, names, contact details, argon2id password hash: private to registration",
+    audience=Audience.INTERNAL,
+    retention_ms=None,
+    compacted=True,
+    with_dlq=False,
+    description="Registration's own durable state (latest record per request and per account); "
+    "Redis is rebuilt from it. Readable by no other service.",
+)
+CHALLENGE_ISSUED = TopicSpec(
+    name="captcha.challenge-issued.v1",
+    payload=captcha.CaptchaChallengeIssued,
+    key="request_id",
+    producer="captcha",
+    consumers=("registration",),
+    personal_data="none",
+    audience=Audience.INTERNAL,
+    retention_ms=2 * DAY_MS,
+    description="The public part of a new or renewed security check (never its answer).",
+)
+CAPTCHA_PASSED = TopicSpec(
+    name="captcha.passed.v1",
+    payload=captcha.CaptchaPassed,
+    key="request_id",
+    producer="captcha",
+    consumers=("registration", "mailer"),
+    personal_data="none",
+    audience=Audience.INTERNAL,
+    description="The holder passed the security check for this request.",
+)
+CAPTCHA_FAILED = TopicSpec(
+    name="captcha.failed.v1",
+    payload=captcha.CaptchaFailed,
+    key="request_id",
+    producer="captcha",
+    consumers=("registration", "mailer"),
+    personal_data="none",
+    audience=Audience.INTERNAL,
+    description="The request exhausted its security checks; it is rejected.",
+)
+CONFIRMATION_LINK_SENT = TopicSpec(
+    name="mailer.confirmation-link-sent.v1",
+    payload=mailer.ConfirmationLinkSent,
+    key="request_id",
+    producer="mailer",
+    consumers=("registration",),
+    personal_data="none (the token's SHA-256 hash, never the token)",
+    audience=Audience.INTERNAL,
+    description="The confirmation e-mail left; registration learns the link's hash and expiry.",
+)
+PASSWORD_RESET_LINK_SENT = TopicSpec(
+    name="mailer.password-reset-link-sent.v1",
+    payload=mailer.PasswordResetLinkSent,
+    key="holder_id",
+    producer="mailer",
+    consumers=("registration",),
+    personal_data="pseudonymous holder_id; the token's hash only",
+    audience=Audience.INTERNAL,
+    retention_ms=2 * DAY_MS,
+    description="A password-reset e-mail left; registration learns the link's hash and expiry.",
+)
+MAIL_FAILED = TopicSpec(
+    name="mailer.mail-failed.v1",
+    payload=mailer.MailFailed,
+    key="correlation id",
+    producer="mailer",
+    consumers=("registration",),
+    personal_data="none (the SMTP reason, never the address)",
+    audience=Audience.INTERNAL,
+    description="A mail was refused for good (SMTP 5xx); the original event is on the dead-letter topic.",
+)
+PARTNER_DECLARATIONS = TopicSpec(
+    name="rights.partner-declarations.v1",
+    payload=None,
+    key="holder NIR (partners know it; the topic is write-only for them)",
+    producer="partners",
+    consumers=("rights",),
+    personal_data="NIR of the holder and what they acquired or spent: readable by rights only",
+    audience=Audience.PARTNER_WRITE,
+    partitions=12,
+    retention_ms=None,
+    description="What a holder acquired or spent, as declared by employers, funds and training bodies "
+    "(see contracts.partners for the bodies).",
+)
+BALANCES_PROJECTED = TopicSpec(
+    name="rights.balances-projected.v1",
+    payload=rights.BalancesProjected,
+    key="holder_id",
+    producer="rights",
+    consumers=("partners",),
+    personal_data="pseudonymous holder_id and balances; no NIR, no contact details",
+    audience=Audience.PARTNER_READ,
+    partitions=12,
+    retention_ms=None,
+    compacted=True,
+    with_dlq=False,
+    description="A holder's balances after activation and after every change.",
+)
+
+CATALOG: tuple[TopicSpec, ...] = (
+    ACCOUNT_REQUESTED,
+    CONFIRMATION_LINK_REQUESTED,
+    ACCOUNT_ACTIVATED,
+    PASSWORD_RESET_REQUESTED,
+    ACCOUNT_STATE,
+    CHALLENGE_ISSUED,
+    CAPTCHA_PASSED,
+    CAPTCHA_FAILED,
+    CONFIRMATION_LINK_SENT,
+    PASSWORD_RESET_LINK_SENT,
+    MAIL_FAILED,
+    PARTNER_DECLARATIONS,
+    BALANCES_PROJECTED,
+)
+
+
+@dataclass(frozen=True)
+class PhysicalTopic:
+    """A topic as the broker sees it (catalog topics and their dead-letter topics)."""
+
+    name: str
+    partitions: int
+    config: dict[str, str] = field(default_factory=dict)
+
+
+def physical_topics() -> list[PhysicalTopic]:
+    out: list[PhysicalTopic] = []
+    for spec in CATALOG:
+        out.append(PhysicalTopic(spec.name, spec.partitions, spec.config))
+        if spec.with_dlq:
+            # Dead letters are kept 30 days for operators to inspect and replay.
+            dlq_cfg = {"cleanup.policy": "delete", "retention.ms": str(30 * DAY_MS)}
+            out.append(PhysicalTopic(spec.dlq, 1, dlq_cfg))
+    return out
+
+
+def by_name(name: str) -> TopicSpec:
+    for spec in CATALOG:
+        if spec.name == name:
+            return spec
+    raise KeyError(name)

@@ -1,0 +1,53 @@
+"""``make run``: the whole platform in the foreground; Ctrl-C stops everything it started."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import stack
+
+import services
+
+
+def main() -> None:
+    var = stack.ROOT / "var" / "local"
+    stop_requested = False
+
+    def on_signal(_sig: int, _frame: object) -> None:
+        nonlocal stop_requested
+        stop_requested = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    state = stack.up(var, stack.Ports(), with_maildev=True, with_nginx=True, cache=stack.ROOT / "var" / "cache")
+    try:
+        services.start(state)
+        p = state.ports
+        print(
+            "\n  Mon Compte Formation is running.\n"
+            f"    Sign-up page and API : http://{stack.LOOPBACK}:{p.gateway}/\n"
+            f"    API (OpenAPI docs)   : http://{stack.LOOPBACK}:{p.gateway}/api/v1/docs\n"
+            f"    E-mail inbox         : http://{stack.LOOPBACK}:{p.inbox}/\n"
+            f"    Logs                 : {var / 'logs'}\n"
+            "  Press Ctrl-C to stop.\n",
+            flush=True,
+        )
+        while not stop_requested:
+            for name in services.SERVICES:
+                if not stack.alive(state.pids.get(name)):
+                    stack.log(f"{name} stopped unexpectedly; see {var / 'logs' / (name + '.log')}")
+                    stop_requested = True
+            time.sleep(0.5)
+    finally:
+        stack.log("stopping")
+        services.stop(state)
+        stack.down(var)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""Declaring subscribers with the platform's delivery rules, and reading the envelope in a handler."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from faststream import AckPolicy, Depends
+from faststream.kafka import KafkaBroker, KafkaMessage
+
+from contracts.envelope import Envelope
+from contracts.topics import TopicSpec
+from eventing.delivery import DeliveryGuard
+
+
+def _current_envelope(message: KafkaMessage) -> Envelope:
+    return Envelope.from_headers(message.headers)
+
+
+CurrentEnvelope = Annotated[Envelope, Depends(_current_envelope)]
+
+
+def subscribe(
+    broker: KafkaBroker, guard: DeliveryGuard, topic: TopicSpec, *, group_id: str
+) -> Callable[[Callable[..., Any]], Any]:
+    """A subscriber that commits after the effect and starts a new group at the earliest offset.
+
+    Every group starts at ``earliest``: a new consumer (or a projection rebuilt from scratch) must see
+    the whole retained history, never only what arrives after it joined.
+    """
+    guard.groups[topic.name] = group_id
+    return broker.subscriber(
+        topic.name,
+        group_id=group_id,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        title=f"{group_id}:{topic.name}",
+        description=topic.description,
+    )
+
+
+def declare_publisher(broker: KafkaBroker, topic: TopicSpec) -> None:
+    """Make a produced topic appear, with its payload schema, in the service's AsyncAPI document."""
+    broker.publisher(
+        topic.name,
+        schema=topic.payload,
+        title=f"{topic.producer}:{topic.name}",
+        description=topic.description,
+    )

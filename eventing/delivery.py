@@ -1,0 +1,138 @@
+"""Consumer-side delivery rules, as a FastStream middleware.
+
+Subscribers use ``AckPolicy.NACK_ON_ERROR``: the offset is committed only when the middleware returns,
+that is after the effect, after a parked poison message, or after a duplicate was skipped. Only an
+infrastructure failure of the runtime itself (the dead-letter publish failed) escapes as an exception,
+and then the message is rewound and redelivered rather than lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from faststream import BaseMiddleware
+from faststream.kafka import KafkaBroker
+from faststream.message import StreamMessage
+from prometheus_client import Counter
+from pydantic import ValidationError
+
+from contracts.envelope import EnvelopeError
+from eventing.errors import PoisonMessage
+
+log = logging.getLogger("eventing.delivery")
+
+EVENTS_HANDLED = Counter("events_handled_total", "Events handled", ["topic", "group", "outcome"])
+
+
+class ProcessedEvents(Protocol):
+    """Remembers which events a consumer group has fully handled (the de-duplication keys)."""
+
+    async def seen(self, group: str, event_id: str) -> bool: ...
+
+    async def remember(self, group: str, event_id: str) -> None: ...
+
+
+@dataclass
+class RetryPolicy:
+    attempts: int = 5
+    first_delay_s: float = 0.2
+    max_delay_s: float = 5.0
+
+    def delay(self, attempt: int) -> float:
+        # Full jitter keeps a fleet of consumers from hammering a recovering dependency in step.
+        ceiling = min(self.max_delay_s, self.first_delay_s * 2 ** (attempt - 1))
+        return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
+
+
+_POISON = (PoisonMessage, ValidationError, EnvelopeError, json.JSONDecodeError, UnicodeDecodeError)
+
+
+@dataclass
+class DeliveryGuard:
+    """Per-service delivery settings and state, shared by its subscribers."""
+
+    broker: KafkaBroker
+    processed: ProcessedEvents
+    groups: dict[str, str] = field(default_factory=dict)  # topic -> consumer group
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+    def middleware(self, msg: Any, /, **kwargs: Any) -> BaseMiddleware:
+        return _DeliveryMiddleware(msg, guard=self, **kwargs)
+
+    async def park(self, msg: StreamMessage[Any], group: str, reason: str, error: BaseException) -> None:
+        raw = msg.raw_message
+        headers = {k: v for k, v in msg.headers.items() if isinstance(v, str)}
+        headers.update(
+            {
+                "dlq_reason": reason[:1000],
+                "dlq_error_type": type(error).__name__,
+                "dlq_original_topic": raw.topic,
+                "dlq_original_partition": str(raw.partition),
+                "dlq_original_offset": str(raw.offset),
+                "dlq_consumer_group": group,
+                "dlq_failed_at": datetime.now(UTC).isoformat(),
+            }
+        )
+        await self.broker.publish(raw.value, topic=f"{raw.topic}.dlq", key=raw.key, headers=headers)
+
+
+class _DeliveryMiddleware(BaseMiddleware):
+    def __init__(self, msg: Any, /, *, guard: DeliveryGuard, **kwargs: Any) -> None:
+        super().__init__(msg, **kwargs)
+        self._guard = guard
+
+    async def consume_scope(self, call_next: Callable[..., Awaitable[Any]], msg: StreamMessage[Any]) -> Any:
+        guard = self._guard
+        topic = msg.raw_message.topic
+        group = guard.groups.get(topic, "?")
+        event_id = msg.headers.get("ce_id")
+        if event_id and await guard.processed.seen(group, event_id):
+            EVENTS_HANDLED.labels(topic, group, "duplicate").inc()
+            return None
+        attempt = 0
+        while True:
+            attempt += 1
+            started = time.perf_counter()
+            try:
+                result = await call_next(msg)
+            except _POISON as exc:
+                reason = exc.reason if isinstance(exc, PoisonMessage) else f"invalid message: {exc}"
+                log.warning("parking poison message from %s@%s: %s", topic, msg.raw_message.offset, reason)
+                await guard.park(msg, group, reason, exc)
+                EVENTS_HANDLED.labels(topic, group, "dead_lettered").inc()
+                break
+            except Exception as exc:
+                if attempt >= guard.retry.attempts:
+                    reason = f"gave up after {attempt} attempts: {type(exc).__name__}: {exc}"
+                    log.error("parking message from %s@%s: %s", topic, msg.raw_message.offset, reason)
+                    await guard.park(msg, group, reason, exc)
+                    EVENTS_HANDLED.labels(topic, group, "dead_lettered").inc()
+                    break
+                delay = guard.retry.delay(attempt)
+                log.info("retrying %s@%s in %.2fs after %r", topic, msg.raw_message.offset, delay, exc)
+                EVENTS_HANDLED.labels(topic, group, "retried").inc()
+                await guard.sleep(delay)
+                continue
+            else:
+                log.debug(
+                    "handled %s@%s in %.1f ms",
+                    topic,
+                    msg.raw_message.offset,
+                    (time.perf_counter() - started) * 1000,
+                )
+                EVENTS_HANDLED.labels(topic, group, "handled").inc()
+                if event_id:
+                    await guard.processed.remember(group, event_id)
+                return result
+        if event_id:
+            await guard.processed.remember(group, event_id)
+        return None

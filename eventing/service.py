@@ -1,0 +1,94 @@
+"""What every service process has: a broker with the delivery rules, Redis, health and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI, Response
+from faststream.kafka import KafkaBroker
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from redis.asyncio import Redis
+
+from eventing.delivery import DeliveryGuard, RetryPolicy
+from eventing.kafka import new_broker
+from eventing.publishing import EventPublisher
+from eventing.redis_store import RedisProcessedEvents
+
+log = logging.getLogger("eventing.service")
+
+
+@dataclass
+class ServiceRuntime:
+    name: str
+    broker: KafkaBroker
+    redis: Redis
+    guard: DeliveryGuard
+    publisher: EventPublisher
+    ready: bool = False
+    _started: list[str] = field(default_factory=list)
+
+    @classmethod
+    def create(
+        cls,
+        name: str,
+        *,
+        kafka_bootstrap: str,
+        redis_url: str,
+        retry: RetryPolicy | None = None,
+        graceful_timeout_s: float = 15.0,
+    ) -> ServiceRuntime:
+        broker = new_broker(kafka_bootstrap, client_id=name, graceful_timeout_s=graceful_timeout_s)
+        redis = Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
+        guard = DeliveryGuard(broker=broker, processed=RedisProcessedEvents(redis), retry=retry or RetryPolicy())
+        broker.add_middleware(guard.middleware)
+        return cls(name=name, broker=broker, redis=redis, guard=guard, publisher=EventPublisher(broker, name))
+
+    async def start(self) -> None:
+        await self.broker.start()
+        self.ready = True
+        log.info("%s started", self.name)
+
+    async def stop(self) -> None:
+        """SIGTERM path: stop fetching, let the message in hand finish and commit, leave the group."""
+        self.ready = False
+        await self.broker.stop()
+        await self.redis.aclose()
+        log.info("%s stopped", self.name)
+
+    async def is_ready(self) -> bool:
+        if not self.ready:
+            return False
+        try:
+            kafka_ok = await self.broker.ping(timeout=2)
+            redis_ok = bool(await asyncio.wait_for(self.redis.ping(), 2))  # type: ignore[misc]
+        except Exception:  # any failure means "not ready", never a crash of the probe
+            return False
+        return kafka_ok and redis_ok
+
+    @asynccontextmanager
+    async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
+
+    def add_operational_routes(self, app: FastAPI) -> None:
+        @app.get("/healthz", include_in_schema=False)
+        async def healthz() -> dict[str, str]:
+            # Liveness is process-local: a broker outage must not restart every pod at once.
+            return {"status": "alive"}
+
+        @app.get("/readyz", include_in_schema=False)
+        async def readyz(response: Response) -> dict[str, str]:
+            ok = await self.is_ready()
+            response.status_code = 200 if ok else 503
+            return {"status": "ready" if ok else "not ready"}
+
+        @app.get("/metrics", include_in_schema=False)
+        async def metrics() -> Response:
+            return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

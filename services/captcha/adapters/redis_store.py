@@ -1,0 +1,71 @@
+"""Challenges in Redis, with a TTL: the answers never leave the server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from redis.asyncio import Redis
+
+from services.captcha.domain.challenge import Challenge
+from services.captcha.domain.records import challenge_from_record, challenge_to_record
+
+# A dead or passed challenge is kept a while after expiry so that late answers get "410 Gone"
+# rather than "404 Not Found", and replays of a passed answer are recognised as such.
+KEEP_AFTER_EXPIRY_S = 3600
+REQUEST_TTL_S = 8 * 24 * 3600
+
+
+class ChallengeBusy(Exception):
+    """Another answer for the same challenge is being judged right now."""
+
+
+class RedisChallengeStore:
+    def __init__(self, redis: Redis) -> None:
+        self._r = redis
+
+    async def save(self, challenge: Challenge, now: datetime) -> None:
+        ttl = max(1, int((challenge.expires_at - now).total_seconds())) + KEEP_AFTER_EXPIRY_S
+        await self._r.set(f"captcha:ch:{challenge.challenge_id}", json.dumps(challenge_to_record(challenge)), ex=ttl)
+
+    async def make_current(self, challenge: Challenge) -> None:
+        await self._r.set(f"captcha:req:{challenge.request_id}", challenge.challenge_id, ex=REQUEST_TTL_S)
+
+    async def get(self, challenge_id: str) -> Challenge | None:
+        if not challenge_id or len(challenge_id) > 64:
+            return None
+        raw = await self._r.get(f"captcha:ch:{challenge_id}")
+        return challenge_from_record(json.loads(raw)) if raw else None
+
+    async def current_id(self, request_id: str) -> str | None:
+        if not request_id or len(request_id) > 64:
+            return None
+        raw = await self._r.get(f"captcha:req:{request_id}")
+        return raw.decode() if raw else None
+
+    async def cached_media(self, key: str) -> bytes | None:
+        raw = await self._r.get(f"captcha:media:{key}")
+        return bytes(raw) if raw is not None else None
+
+    async def cache_media(self, key: str, data: bytes, ttl_s: int) -> None:
+        await self._r.set(f"captcha:media:{key}", data, ex=max(1, ttl_s))
+
+    async def count(self, key: str, ttl_s: int) -> int:
+        pipe = self._r.pipeline()
+        pipe.incr(key)
+        pipe.expire(key, ttl_s, nx=True)
+        count, _ = await pipe.execute()
+        return int(count)
+
+    @asynccontextmanager
+    async def judging(self, challenge_id: str) -> AsyncIterator[None]:
+        """One answer at a time per challenge, so two simultaneous right answers pass only once."""
+        key = f"captcha:lock:{challenge_id}"
+        if not await self._r.set(key, b"1", nx=True, px=5000):
+            raise ChallengeBusy(challenge_id)
+        try:
+            yield
+        finally:
+            await self._r.delete(key)

@@ -1,0 +1,1 @@
+"""Mailer service: the only service that talks SMTP (confirmation, welcome, reset and duplicate mails)."""

@@ -1,0 +1,1 @@
+"""Mailer adapters: the I/O edges (template files on disk, SMTP)."""

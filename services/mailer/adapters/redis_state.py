@@ -1,0 +1,137 @@
+"""The mailer's working state in Redis: contacts of pending requests, and the scheduled mail queue.
+
+Nothing here is the source of truth: contacts come from ``AccountRequested``; which mails went out is
+on the mailer's own topics (``ConfirmationLinkSent`` …). The queue is a sorted set of job ids scored by
+the instant they are due; a sender *claims* a job by pushing its score one lease ahead, so a sender that
+dies mid-send lets the job reappear instead of losing it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+from redis.asyncio import Redis
+
+QUEUE = "mail:queue"
+
+# Atomically take the earliest due job and push it one lease ahead (the claim).
+_CLAIM = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 1)
+if #due == 0 then return false end
+redis.call('ZADD', KEYS[1], ARGV[2], due[1])
+return due[1]
+"""
+
+
+@dataclass(frozen=True)
+class Contacts:
+    request_id: str
+    holder_id: str
+    email: str
+    first_name: str
+    purpose: str = "signup"  # see AccountRequested.purpose
+    requested_at: str = ""
+
+
+@dataclass
+class MailJob:
+    job_id: str  # "<kind>:<subject id>": one mail of a kind per request (or per reset, per event)
+    kind: str
+    to: str
+    first_name: str | None
+    cause_event_id: str  # keys the Message-ID: a re-send of the same job reuses it
+    correlation_id: str
+    subject_id: str  # request_id, reset_id or holder_id the mail is about
+    holder_id: str | None = None
+    token: str | None = field(default=None, repr=False)  # the link's secret, only until sent
+    token_sha256: str | None = None
+    link_expires_at: str | None = None
+    link_url: str | None = field(default=None, repr=False)
+    attempted_at: str | None = None  # duplicate sign-up: when the attempt happened
+    attempts: int = 0
+    first_try_at: str | None = None
+    last_error: str | None = None
+    delivered_at: str | None = None  # the SMTP server accepted it; only the report may be missing
+
+
+class MailerState:
+    def __init__(self, redis: Redis) -> None:
+        self._r = redis
+        self._claim = redis.register_script(_CLAIM)
+
+    # contacts of pending requests
+    async def remember_contacts(self, c: Contacts, expires_at: datetime, now: datetime) -> None:
+        ttl = max(60, int((expires_at - now).total_seconds()))
+        await self._r.set(f"mail:contacts:{c.request_id}", json.dumps(asdict(c)), ex=ttl)
+
+    async def contacts(self, request_id: str) -> Contacts | None:
+        raw = await self._r.get(f"mail:contacts:{request_id}")
+        return Contacts(**json.loads(raw)) if raw else None
+
+    async def forget_contacts(self, request_id: str) -> None:
+        await self._r.delete(f"mail:contacts:{request_id}", f"mail:passed:{request_id}")
+
+    # the security check's outcome, which may arrive before or after the contacts
+    async def mark_passed(self, request_id: str, cause_event_id: str, ttl_s: int) -> None:
+        await self._r.set(f"mail:passed:{request_id}", cause_event_id, ex=ttl_s)
+
+    async def passed(self, request_id: str) -> str | None:
+        raw = await self._r.get(f"mail:passed:{request_id}")
+        return raw.decode() if raw else None
+
+    # the queue
+    async def enqueue(self, job: MailJob, due: datetime) -> bool:
+        """Queue a job once: a job id already queued or already sent is not queued again."""
+        if await self._r.exists(f"mail:sent:{job.job_id}"):
+            return False
+        created = await self._r.set(f"mail:job:{job.job_id}", json.dumps(asdict(job)), nx=True)
+        if created:
+            await self._r.zadd(QUEUE, {job.job_id: due.timestamp()})
+        return bool(created)
+
+    async def claim_due(self, now: datetime, lease_s: float) -> MailJob | None:
+        job_id = await self._claim(keys=[QUEUE], args=[now.timestamp(), now.timestamp() + lease_s])
+        if not job_id:
+            return None
+        raw = await self._r.get(f"mail:job:{job_id.decode()}")
+        if raw is None:  # completed by another sender meanwhile
+            await self._r.zrem(QUEUE, job_id)
+            return None
+        return MailJob(**json.loads(raw))
+
+    async def reschedule(self, job: MailJob, due: datetime) -> None:
+        await self._r.set(f"mail:job:{job.job_id}", json.dumps(asdict(job)))
+        await self._r.zadd(QUEUE, {job.job_id: due.timestamp()})
+
+    async def complete(self, job: MailJob, keep_s: int = 30 * 24 * 3600) -> None:
+        """Forget the job (and its token) and remember that it went out."""
+        pipe = self._r.pipeline()
+        pipe.set(f"mail:sent:{job.job_id}", job.token_sha256 or "1", ex=keep_s)
+        pipe.delete(f"mail:job:{job.job_id}")
+        pipe.zrem(QUEUE, job.job_id)
+        await pipe.execute()
+
+    async def was_sent(self, job_id: str) -> bool:
+        return bool(await self._r.exists(f"mail:sent:{job_id}"))
+
+    async def queued(self) -> int:
+        return cast(int, await self._r.zcard(QUEUE))
+
+    # anti-bombing: a fixed one-hour window per recipient (hashed key: no address in Redis)
+    async def count_send(self, recipient_key: str, window_s: int) -> int:
+        key = f"mail:cap:{recipient_key}"
+        pipe = self._r.pipeline()
+        pipe.incr(key)
+        pipe.expire(key, window_s, nx=True)
+        count, _ = await pipe.execute()
+        return int(count)
+
+    async def uncount_send(self, recipient_key: str) -> None:
+        await self._r.decr(f"mail:cap:{recipient_key}")
+
+
+def job_from_any(raw: dict[str, Any]) -> MailJob:
+    return MailJob(**raw)

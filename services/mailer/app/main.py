@@ -1,0 +1,98 @@
+"""Wiring of the mailer: subscribers, senders, health. The only place that knows concrete classes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from contracts import topics
+from contracts.captcha import CaptchaFailed, CaptchaPassed
+from contracts.registration import (
+    AccountActivated,
+    AccountRequested,
+    ConfirmationLinkRequested,
+    PasswordResetRequested,
+)
+from eventing.consuming import CurrentEnvelope, declare_publisher, subscribe
+from eventing.service import ServiceRuntime
+from services.mailer.adapters.redis_state import MailerState
+from services.mailer.adapters.smtp import SmtpMailer
+from services.mailer.adapters.templates import JinjaTemplateRenderer
+from services.mailer.handlers import MailerHandlers
+from services.mailer.sender import MailSender
+from services.mailer.settings import Settings
+
+GROUP = "mailer"
+
+
+def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
+    settings = settings or Settings()
+    rt = ServiceRuntime.create("mailer", kafka_bootstrap=settings.kafka_bootstrap_servers, redis_url=settings.redis_url)
+    mail = settings.mail()
+    renderer = JinjaTemplateRenderer()
+    renderer.check()  # a broken template fails the start, not a holder's mail
+    state = MailerState(rt.redis)
+    handlers = MailerHandlers(state, mail)
+    broker, guard = rt.broker, rt.guard
+
+    @subscribe(broker, guard, topics.ACCOUNT_REQUESTED, group_id=GROUP)
+    async def account_requested(event: AccountRequested, env: CurrentEnvelope) -> None:
+        await handlers.on_account_requested(event, env)
+
+    @subscribe(broker, guard, topics.CAPTCHA_PASSED, group_id=GROUP)
+    async def captcha_passed(event: CaptchaPassed, env: CurrentEnvelope) -> None:
+        await handlers.on_captcha_passed(event.request_id, env)
+
+    @subscribe(broker, guard, topics.CAPTCHA_FAILED, group_id=GROUP)
+    async def captcha_failed(event: CaptchaFailed) -> None:
+        await handlers.on_captcha_failed(event.request_id)
+
+    @subscribe(broker, guard, topics.ACCOUNT_ACTIVATED, group_id=GROUP)
+    async def account_activated(event: AccountActivated, env: CurrentEnvelope) -> None:
+        await handlers.on_account_activated(event, env)
+
+    @subscribe(broker, guard, topics.CONFIRMATION_LINK_REQUESTED, group_id=GROUP)
+    async def link_requested(event: ConfirmationLinkRequested, env: CurrentEnvelope) -> None:
+        await handlers.on_link_requested(event.request_id, event.resend_number, env)
+
+    @subscribe(broker, guard, topics.PASSWORD_RESET_REQUESTED, group_id=GROUP)
+    async def password_reset_requested(event: PasswordResetRequested, env: CurrentEnvelope) -> None:
+        await handlers.on_password_reset_requested(event, env)
+
+    for produced in (topics.CONFIRMATION_LINK_SENT, topics.PASSWORD_RESET_LINK_SENT, topics.MAIL_FAILED):
+        declare_publisher(broker, produced)
+
+    smtp = SmtpMailer(settings.smtp())
+    sender = MailSender(
+        state,
+        smtp,
+        rt.publisher,
+        renderer,
+        mail,
+        settings.retry(),
+        settings.cap(),
+        lease_s=settings.send_lease_s,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await rt.start()
+        senders = asyncio.create_task(sender.run(settings.senders))
+        try:
+            yield
+        finally:
+            sender.stop()
+            await senders
+            await smtp.close()
+            await rt.stop()
+
+    app = FastAPI(title="Mailer", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    rt.add_operational_routes(app)
+    return rt, app
+
+
+def create_app() -> FastAPI:
+    return build()[1]

@@ -1,0 +1,209 @@
+"""The senders: take due mails from the queue, send them over SMTP, report what happened.
+
+Several senders run side by side, so one mail waiting on a slow or refusing server never holds up
+another holder's mail. A transient failure (4xx, connection) reschedules the job with back-off; a
+permanent one (5xx, or the recipient cap) emits ``MailFailed`` and parks the triggering event on its
+dead-letter topic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from typing import Protocol
+
+from prometheus_client import Counter, Gauge
+
+from contracts import topics
+from contracts.mailer import ConfirmationLinkSent, MailFailed, PasswordResetLinkSent
+from eventing.publishing import EventPublisher, derived_event_id
+from services.mailer.adapters.redis_state import MailerState, MailJob
+from services.mailer.domain.errors import PermanentMailError, TransientMailError
+from services.mailer.domain.links import ConfirmationLink, PasswordResetLink
+from services.mailer.domain.mail import (
+    ConfirmationMail,
+    DuplicateSignupMail,
+    MailKind,
+    MailRequest,
+    PasswordResetMail,
+    TemplateRenderer,
+    WelcomeMail,
+    compose,
+)
+from services.mailer.domain.policies import RecipientCap, RetryPolicy, recipient_cap_key
+from services.mailer.domain.settings import MailSettings
+
+log = logging.getLogger("mailer.sender")
+MAILS = Counter("mails_total", "Mails by outcome", ["kind", "outcome"])
+QUEUED = Gauge("mails_queued", "Mails waiting in the queue")
+
+
+class MessageSender(Protocol):
+    async def send(self, message: EmailMessage) -> None: ...
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class MailSender:
+    state: MailerState
+    smtp: MessageSender
+    publisher: EventPublisher
+    renderer: TemplateRenderer
+    mail: MailSettings
+    retry: RetryPolicy
+    cap: RecipientCap
+    lease_s: float = 60.0
+    idle_s: float = 0.2
+    clock: Callable[[], datetime] = _now
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def run(self, workers: int) -> None:
+        await asyncio.gather(*(self._loop() for _ in range(workers)))
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                worked = await self.send_one()
+            except Exception:  # a broken dependency must not kill the sender; the lease brings the job back
+                log.exception("sender iteration failed")
+                worked = False
+            if not worked:
+                try:
+                    await asyncio.wait_for(self._stopping.wait(), self.idle_s)
+                except TimeoutError:
+                    pass
+
+    async def send_one(self) -> bool:
+        job = await self.state.claim_due(self.clock(), self.lease_s)
+        if job is None:
+            QUEUED.set(await self.state.queued())
+            return False
+        kind = MailKind(job.kind)
+        if job.delivered_at:  # sent before a crash or a Kafka hiccup: only the report is missing
+            await self._report_sent(job, datetime.fromisoformat(job.delivered_at))
+            await self.state.complete(job)
+            return True
+        if job.attempts == 0 and kind.counts_against_recipient_cap:
+            sent = await self.state.count_send(recipient_cap_key(job.to), int(self.cap.window.total_seconds()))
+            if not self.cap.allows_count(sent - 1):
+                await self._give_up(job, None, "recipient cap reached: too many mails to this address this hour")
+                return True
+        now = self.clock()
+        job.first_try_at = job.first_try_at or now.isoformat()
+        outgoing = compose(
+            self._request(job),
+            settings=self.mail,
+            renderer=self.renderer,
+            event_id=job.cause_event_id,
+            now=now,
+        )
+        try:
+            await self.smtp.send(outgoing.message)
+        except TransientMailError as exc:
+            job.attempts += 1
+            job.last_error = str(exc)
+            waited = now - datetime.fromisoformat(job.first_try_at)
+            if self.retry.give_up_after is not None and waited >= self.retry.give_up_after:
+                await self._give_up(job, None, f"still failing after {waited}: {exc}")
+                return True
+            delay = self.retry.next_delay(job.attempts)
+            log.info(
+                "mail %s deferred %.1fs after attempt %d: %s",
+                job.job_id,
+                delay.total_seconds(),
+                job.attempts,
+                exc,
+            )
+            MAILS.labels(job.kind, "deferred").inc()
+            await self.state.reschedule(job, now + delay)
+            return True
+        except PermanentMailError as exc:
+            await self._give_up(job, exc.code, str(exc))
+            return True
+        # Record the delivery before reporting it, so a failed report never causes a second mail.
+        job.delivered_at = now.isoformat()
+        await self.state.reschedule(job, now + timedelta(seconds=self.lease_s))
+        MAILS.labels(job.kind, "sent").inc()
+        await self._report_sent(job, now)
+        await self.state.complete(job)
+        return True
+
+    def _request(self, job: MailJob) -> MailRequest:
+        kind = MailKind(job.kind)
+        if kind in (MailKind.CONFIRMATION, MailKind.PASSWORD_RESET):
+            assert job.token and job.token_sha256 and job.link_expires_at and job.link_url
+            cls = ConfirmationLink if kind is MailKind.CONFIRMATION else PasswordResetLink
+            link = cls(
+                token=job.token,
+                token_hash=job.token_sha256,
+                expires_at=datetime.fromisoformat(job.link_expires_at),
+                url=job.link_url,
+            )
+            if isinstance(link, ConfirmationLink):
+                return ConfirmationMail(to=job.to, first_name=job.first_name, link=link)
+            return PasswordResetMail(to=job.to, first_name=job.first_name, link=link)
+        if kind is MailKind.DUPLICATE_SIGNUP:
+            assert job.attempted_at
+            return DuplicateSignupMail(
+                to=job.to, first_name=job.first_name, attempted_at=datetime.fromisoformat(job.attempted_at)
+            )
+        return WelcomeMail(to=job.to, first_name=job.first_name)
+
+    async def _report_sent(self, job: MailJob, now: datetime) -> None:
+        event_id = derived_event_id(job.job_id, "sent")
+        if job.kind == MailKind.CONFIRMATION.value:
+            assert job.token_sha256 and job.link_expires_at
+            await self.publisher.publish(
+                topics.CONFIRMATION_LINK_SENT,
+                ConfirmationLinkSent(
+                    request_id=job.subject_id,
+                    token_sha256=job.token_sha256,
+                    expires_at=datetime.fromisoformat(job.link_expires_at),
+                    sent_at=now,
+                ),
+                key=job.subject_id,
+                correlation_id=job.correlation_id,
+                event_id=event_id,
+            )
+        elif job.kind == MailKind.PASSWORD_RESET.value:
+            assert job.token_sha256 and job.link_expires_at and job.holder_id
+            await self.publisher.publish(
+                topics.PASSWORD_RESET_LINK_SENT,
+                PasswordResetLinkSent(
+                    reset_id=job.subject_id,
+                    holder_id=job.holder_id,
+                    token_sha256=job.token_sha256,
+                    expires_at=datetime.fromisoformat(job.link_expires_at),
+                    sent_at=now,
+                ),
+                key=job.holder_id,
+                correlation_id=job.correlation_id,
+                event_id=event_id,
+            )
+
+    async def _give_up(self, job: MailJob, smtp_code: int | None, reason: str) -> None:
+        log.warning("mail %s failed for good: %s", job.job_id, reason)
+        MAILS.labels(job.kind, "failed").inc()
+        await self.publisher.publish(
+            topics.MAIL_FAILED,
+            MailFailed(
+                kind=job.kind,
+                reason=reason[:500],
+                smtp_code=smtp_code,  # type: ignore[arg-type]
+                failed_at=self.clock(),
+            ),
+            key=job.subject_id,
+            correlation_id=job.correlation_id,
+            event_id=derived_event_id(job.job_id, "failed"),
+        )
+        await self.state.complete(job)

@@ -1,0 +1,1 @@
+"""Registration service: the holder's sign-up, account lifecycle, login and password reset."""

@@ -1,0 +1,269 @@
+"""Wiring of registration: subscribers, the JSON API, the web pages and the background purge."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from contracts import topics
+from contracts.captcha import CaptchaChallengeIssued, CaptchaFailed, CaptchaPassed
+from contracts.mailer import ConfirmationLinkSent, PasswordResetLinkSent
+from contracts.registration import AccountStateRecorded
+from eventing.consuming import declare_publisher, subscribe
+from eventing.service import ServiceRuntime
+from services.registration.adapters.argon2_hasher import Argon2PasswordHasher
+from services.registration.adapters.keys import holder_id_key, session_signing_key
+from services.registration.adapters.store import RegistrationStore
+from services.registration.adapters.tokens import AccessTokens
+from services.registration.app.api import ACTIVATION_ERRORS, router
+from services.registration.domain.account import LifecyclePolicy
+from services.registration.domain.cgu import CguDocument
+from services.registration.domain.errors import DomainError
+from services.registration.handlers import Registration
+from services.registration.settings import Settings
+
+GROUP = "registration"
+log = logging.getLogger("registration.app")
+
+# Messages for request-shape errors (wrong JSON type, malformed body), by pydantic error type.
+SHAPE_MESSAGES = {
+    "string_type": "Ce champ doit être du texte.",
+    "bool_type": "Ce champ doit valoir vrai ou faux.",
+    "bool_parsing": "Ce champ doit valoir vrai ou faux.",
+    "string_too_long": "Ce champ est trop long.",
+    "string_too_short": "Ce champ est trop court.",
+    "missing": "Ce champ est obligatoire.",
+    "json_invalid": "Le contenu envoyé n'est pas un JSON valide.",
+    "model_attributes_type": "Ce champ doit être un objet.",
+    "dict_type": "Ce champ doit être un objet.",
+}
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; media-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+CGU_TEXT = (
+    "Conditions générales d'utilisation du service Mon Compte Formation (version 2026-01). "
+    "Le titulaire accède à ses droits à la formation ; ses données sont traitées pour la gestion de son compte."
+)
+
+
+def page(title: str, body: str) -> str:
+    return (
+        f'<!doctype html><html lang="fr"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)} – Mon Compte Formation</title></head>"
+        f"<body><main><h1>{html.escape(title)}</h1>{body}</main></body></html>"
+    )
+
+
+def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
+    settings = settings or Settings()
+    rt = ServiceRuntime.create(
+        "registration", kafka_bootstrap=settings.kafka_bootstrap_servers, redis_url=settings.redis_url
+    )
+
+    async def state_log(record: AccountStateRecorded, key: str) -> None:
+        await rt.publisher.publish(
+            topics.ACCOUNT_STATE, record, key=f"{record.kind}:{record.record_id}", correlation_id=key
+        )
+
+    store = RegistrationStore(rt.redis, state_log)
+    policy = LifecyclePolicy(
+        link_lifetime=timedelta(hours=settings.link_lifetime_h),
+        request_lifetime=timedelta(hours=settings.request_lifetime_h),
+        resend_cooldown=timedelta(seconds=settings.resend_cooldown_s),
+        max_resends=settings.max_resends,
+    )
+    signing = session_signing_key(
+        settings.keys_dir,
+        settings.session_private_key_pem.get_secret_value() if settings.session_private_key_pem else None,
+    )
+    reg = Registration(
+        store=store,
+        publisher=rt.publisher,
+        hasher=Argon2PasswordHasher(),
+        holder_key=holder_id_key(
+            settings.keys_dir, settings.holder_id_key.get_secret_value() if settings.holder_id_key else None
+        ),
+        tokens=AccessTokens(signing, settings.access_token_ttl_s),
+        cgu=CguDocument.from_text(settings.cgu_version, CGU_TEXT),
+        policy=policy,
+        session_ttl_s=settings.session_ttl_s,
+        reset_ttl=timedelta(hours=settings.password_reset_ttl_h),
+        reset_cooldown_s=settings.reset_cooldown_s,
+        allow_test_email_domains=settings.allow_test_email_domains,
+    )
+    broker, guard = rt.broker, rt.guard
+
+    @subscribe(broker, guard, topics.CHALLENGE_ISSUED, group_id=GROUP)
+    async def challenge_issued(event: CaptchaChallengeIssued) -> None:
+        ttl = int((event.expires_at - datetime.now(UTC)).total_seconds())
+        await store.set_challenge(event.request_id, event.model_dump(mode="json"), ttl)
+
+    @subscribe(broker, guard, topics.CAPTCHA_PASSED, group_id=GROUP)
+    async def captcha_passed(event: CaptchaPassed) -> None:
+        await reg.on_captcha_passed(event.request_id)
+
+    @subscribe(broker, guard, topics.CAPTCHA_FAILED, group_id=GROUP)
+    async def captcha_failed(event: CaptchaFailed) -> None:
+        await reg.on_captcha_failed(event.request_id, event.reason)
+
+    @subscribe(broker, guard, topics.CONFIRMATION_LINK_SENT, group_id=GROUP)
+    async def link_sent(event: ConfirmationLinkSent) -> None:
+        await reg.on_link_sent(event.request_id, event.token_sha256, event.sent_at, event.expires_at)
+
+    @subscribe(broker, guard, topics.PASSWORD_RESET_LINK_SENT, group_id=GROUP)
+    async def reset_link_sent(event: PasswordResetLinkSent) -> None:
+        await reg.on_reset_link_sent(event.reset_id, event.token_sha256, event.expires_at)
+
+    for produced in (
+        topics.ACCOUNT_REQUESTED,
+        topics.ACCOUNT_ACTIVATED,
+        topics.CONFIRMATION_LINK_REQUESTED,
+        topics.PASSWORD_RESET_REQUESTED,
+        topics.ACCOUNT_STATE,
+    ):
+        declare_publisher(broker, produced)
+
+    async def maintain_forever() -> None:
+        """Rebuild Redis if it was wiped while running; purge stale requests now and then."""
+        last_purge = asyncio.get_running_loop().time()
+        while True:
+            await asyncio.sleep(2)
+            try:
+                if await store.needs_rebuild():
+                    await store.rebuild(settings.kafka_bootstrap_servers)
+                if asyncio.get_running_loop().time() - last_purge >= settings.purge_interval_s:
+                    last_purge = asyncio.get_running_loop().time()
+                    purged = await reg.purge()
+                    if purged:
+                        log.info("purged %d expired or closed requests", purged)
+            except Exception:
+                log.exception("maintenance failed; will try again")
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if await store.needs_rebuild():  # Redis was wiped (or this is the first start)
+            await store.rebuild(settings.kafka_bootstrap_servers)
+        async with rt.lifespan(_app):
+            purger = asyncio.create_task(maintain_forever())
+            try:
+                yield
+            finally:
+                purger.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await purger
+
+    app = FastAPI(
+        title="Mon Compte Formation – inscription et connexion",
+        version="1.0.0",
+        lifespan=lifespan,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    rt.add_operational_routes(app)
+    secure = settings.public_base_url.startswith("https://")
+
+    @app.middleware("http")
+    async def guard_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > settings.max_body_bytes):
+            return JSONResponse(
+                {"errors": [{"field": "body", "code": "too_large", "message": "La requête est trop volumineuse."}]},
+                status_code=413,
+            )
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if secure:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_r: Request, exc: RequestValidationError) -> JSONResponse:
+        items = []
+        for e in exc.errors():
+            loc = [str(p) for p in e["loc"] if p != "body"]
+            items.append(
+                {
+                    "field": ".".join(loc) or "body",
+                    "code": e["type"],
+                    "message": SHAPE_MESSAGES.get(e["type"], "Cette valeur n'est pas acceptée."),
+                }
+            )
+        return JSONResponse({"errors": items}, status_code=422)
+
+    app.include_router(router(reg, secure_cookies=secure))
+
+    @app.get("/activation", response_class=HTMLResponse, include_in_schema=False)
+    async def activation_page(token: str = "") -> HTMLResponse:
+        try:
+            outcome = await reg.activate(token) if 16 <= len(token) <= 200 else None
+        except DomainError as exc:
+            status_code, _code = ACTIVATION_ERRORS.get(type(exc), (410, exc.code))
+            return HTMLResponse(
+                page(
+                    "Lien de confirmation",
+                    f'<p>{html.escape(str(exc))}</p><p><a href="/">Retour à l\'accueil</a></p>',
+                ),
+                status_code=status_code,
+            )
+        except Exception as exc:  # e.g. two clicks at once: never a stack trace for the holder
+            log.warning("activation page: %r", exc)
+            return HTMLResponse(
+                page(
+                    "Lien de confirmation",
+                    "<p>Un incident temporaire empêche l'activation. Réessayez dans un instant.</p>",
+                ),
+                status_code=503,
+            )
+        if outcome is None:
+            return HTMLResponse(
+                page("Lien de confirmation", "<p>Ce lien de confirmation n'est pas valide.</p>"),
+                status_code=404,
+            )
+        if outcome.already_active:
+            return HTMLResponse(
+                page(
+                    "Compte déjà activé",
+                    '<p>Votre compte est déjà activé. <a href="/connexion">Connectez-vous</a>.</p>',
+                )
+            )
+        return HTMLResponse(
+            page(
+                "Compte activé",
+                "<p>Bienvenue dans votre compte personnel de formation. "
+                "Votre compte personnel sécurisé est activé.</p>"
+                '<p><a href="/connexion">Se connecter</a></p>',
+            )
+        )
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def home() -> HTMLResponse:
+        return HTMLResponse(
+            page(
+                "Mon Compte Formation",
+                '<p><a href="/inscription">Je crée mon compte</a></p><p><a href="/connexion">Se connecter</a></p>',
+            )
+        )
+
+    return rt, app
+
+
+def create_app() -> FastAPI:
+    return build()[1]

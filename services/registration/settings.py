@@ -1,0 +1,36 @@
+"""Every setting of the registration service, read from the environment in this one place (``MCF_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MCF_", extra="ignore")
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8101
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    # Secrets. Locally they are generated once under keys_dir; on Kubernetes they come from Secrets.
+    keys_dir: Path = Path("var/local/keys")
+    holder_id_key: SecretStr | None = None  # hex; else keys_dir/holder-id.key
+    session_private_key_pem: SecretStr | None = None  # else keys_dir/session-signing.pem
+
+    cgu_version: str = "2026-01"
+    request_lifetime_h: float = 7 * 24
+    link_lifetime_h: float = 24
+    resend_cooldown_s: int = 60
+    max_resends: int = 5
+    access_token_ttl_s: int = 300  # short: the session cookie, revocable at once, renews it
+    session_ttl_s: int = 8 * 3600
+    password_reset_ttl_h: float = 1
+    reset_cooldown_s: int = 60
+    purge_interval_s: int = 300
+    allow_test_email_domains: bool = False
+    max_body_bytes: int = 32 * 1024
