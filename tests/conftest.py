@@ -3,6 +3,7 @@ service processes, started by the project's own scripts (deploy/local) on free l
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ sys.path.insert(0, str(ROOT / "deploy" / "local"))
 
 import stack  # noqa: E402 - deploy/local/stack.py
 
-import services as local_services  # noqa: E402 - deploy/local/services.py
+import launcher as local_services  # noqa: E402 - deploy/local/launcher.py
 from tests.support.smtp_server import ControlledSmtpServer  # noqa: E402
 
 
@@ -59,8 +60,8 @@ TEST_ENV: dict[str, dict[str, str]] = {
 
 @pytest.fixture(scope="session")
 def stack_state() -> Iterator[stack.StackState]:
-    var = ROOT / "var" / "test-stack"
-    stack.down(var)
+    # One directory per run: several suites may run side by side on one machine.
+    var = ROOT / "var" / f"test-stack-{os.getpid()}"
     shutil.rmtree(var, ignore_errors=True)
     state = stack.up(var, stack.Ports.free(), with_maildev=False, with_nginx=True, cache=ROOT / "var" / "cache")
     try:
@@ -68,6 +69,7 @@ def stack_state() -> Iterator[stack.StackState]:
     finally:
         local_services.stop(state)
         stack.down(var)
+        shutil.rmtree(var, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -6,5 +6,4 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
 echo "== ruff"; ruff check .
 echo "== architecture boundaries"; lint-imports
-echo "== contracts drift"; python scripts/generate_contracts.py --check
 echo "== pytest"; pytest -p no:cacheprovider "$@"

@@ -26,7 +26,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, on_signal)
     state = stack.up(var, stack.Ports(), with_maildev=True, with_nginx=True, cache=stack.ROOT / "var" / "cache")
     try:
-        services.start(state)
+        launcher.start(state)
         p = state.ports
         print(
             "\n  Mon Compte Formation is running.\n"
@@ -38,14 +38,14 @@ def main() -> None:
             flush=True,
         )
         while not stop_requested:
-            for name in services.SERVICES:
+            for name in launcher.SERVICES:
                 if not stack.alive(state.pids.get(name)):
                     stack.log(f"{name} stopped unexpectedly; see {var / 'logs' / (name + '.log')}")
                     stop_requested = True
             time.sleep(0.5)
     finally:
         stack.log("stopping")
-        services.stop(state)
+        launcher.stop(state)
         stack.down(var)
 
 

@@ -1,0 +1,347 @@
+"""Bodies of the partner-inbound declarations (topic ``rights.partner-declarations.v1``).
+
+Employers' social declarations, the prevention fund, civic-engagement validators and training
+marketplaces tell the rights service what a holder acquired or spent. Every body is JSON with a
+``type`` field naming the declaration (``work_year``, ``abondement``…); the same bodies, without the
+holder fields, are the events of the ``cpf-rights simulate`` input.
+
+On the Kafka topic each message body is **flat**: the declaration's fields plus the holder and
+delivery fields of :class:`PartnerDeclaration`::
+
+    {"event_id": "9b1c…", "nir": "1850375123456", "nir_key": "42",
+     "type": "abondement", "amount_eur": "3000.00", "payer": "employer", "date": "2024-06-01"}
+
+Amounts in euros are decimal **strings** with at most two decimals (``"3000.00"``); hours, days and
+points are JSON numbers; dates are ``YYYY-MM-DD``. Events about an activity ``year`` take effect on
+30 April of the next year, ``legacy_cpf_hours`` on 2019-01-01, the others on their ``date``.
+Personal data: the NIR (identifies the holder) and what they acquired or spent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date as Date
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    TypeAdapter,
+    ValidationError,
+    WithJsonSchema,
+)
+
+from contracts.base import EventData
+
+_EURO_PATTERN = r"^[0-9]{1,9}(\.[0-9]{1,2})?$"
+_EURO = re.compile(_EURO_PATTERN)
+
+
+def _parse_euro(value: object) -> Decimal:
+    if isinstance(value, Decimal):
+        amount = value
+    elif isinstance(value, str) and _EURO.fullmatch(value):
+        amount = Decimal(value)
+    else:
+        raise ValueError(f"an amount is a decimal string like '3000.00' (≥ 0, at most 2 decimals), got {value!r}")
+    if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
+        raise ValueError(f"an amount is ≥ 0 with at most 2 decimals, got {value!r}")
+    return amount
+
+
+def _format_euro(amount: Decimal) -> str:
+    return f"{amount.quantize(Decimal('0.01')):f}"
+
+
+EuroAmount = Annotated[
+    Decimal,
+    BeforeValidator(_parse_euro),
+    PlainSerializer(_format_euro, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": _EURO_PATTERN, "examples": ["3000.00"]}),
+]
+"""Euros as a decimal string with two decimals on the wire, ``Decimal`` in Python."""
+
+
+def _parse_quantity(value: object) -> Decimal:
+    if isinstance(value, bool):
+        raise ValueError("a quantity is a number, not a boolean")
+    if isinstance(value, int | Decimal):
+        quantity = Decimal(value)
+    elif isinstance(value, float):
+        quantity = Decimal(repr(value))
+    elif isinstance(value, str):
+        try:
+            quantity = Decimal(value)
+        except ArithmeticError:
+            raise ValueError(f"a quantity is a number, got {value!r}") from None
+    else:
+        raise ValueError(f"a quantity is a number, got {value!r}")
+    if not quantity.is_finite() or quantity < 0:
+        raise ValueError(f"a quantity is a number ≥ 0, got {value!r}")
+    return quantity
+
+
+def _format_quantity(quantity: Decimal) -> int | float:
+    return int(quantity) if quantity == quantity.to_integral_value() else float(quantity)
+
+
+Quantity = Annotated[
+    Decimal,
+    BeforeValidator(_parse_quantity),
+    PlainSerializer(_format_quantity, return_type=float, when_used="json"),
+    WithJsonSchema({"type": "number", "minimum": 0}),
+]
+"""Hours, days or months: a JSON number ≥ 0 (decimals allowed), ``Decimal`` in Python."""
+
+WorkStatus = Literal["employee", "self_employed", "esat", "public_a_b", "public_c_unqualified"]
+CecCategory = Literal[
+    "civic_service",
+    "military_reserve",
+    "police_operational_reserve",
+    "defence_citizen_reserve",
+    "municipal_civil_security_reserve",
+    "education_citizen_reserve",
+    "police_citizen_reserve",
+    "civic_reserve",
+    "health_reserve",
+    "apprentice_master",
+    "association_board",
+    "carer",
+    "volunteer_firefighter",
+]
+Year = Annotated[int, Field(ge=1900, le=2199, description="calendar year of the activity")]
+
+
+class _Partner(EventData):
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+
+class WorkYear(_Partner):
+    """Time worked and counted in a year (leave the law counts is included by the declarant)."""
+
+    EVENT_TYPE: ClassVar[str] = "fr.mcf.rights.work_year"
+    type: Literal["work_year"] = "work_year"
+    year: Year
+    status: WorkStatus = "employee"
+    hours: Quantity | None = Field(default=None, description="hours worked (employee)")
+    reference_hours: Quantity | None = Field(default=None, description="agreed full-time hours; default 1607")
+    days: Quantity | None = Field(default=None, description="days worked under a forfait-jours")
+    reference_days: Quantity | None = Field(default=None, description="days of the forfait (at most 218)")
+    days_active: int | None = Field(default=None, ge=0, le=366, description="self-employed: days of activity")
+
+
+class LegacyCpfHours(_Partner):
+    """CPF hours held on 2018-12-31, converted at 15 €/h on 2019-01-01."""
+
+    EVENT_TYPE: ClassVar[str] = "fr.mcf.rights.legacy_cpf_hours"
+    type: Literal["legacy_cpf_hours"] = "legacy_cpf_hours"
+    hours: int = Field(ge=0)
+
+
+class LowQualificationDeclared(_Partner):
+    EVENT_TYPE: ClassVar[str] = "fr.mcf.rights.low_qualification_declared"
+    type: Literal["low_qualification_declared"] = "low_qualification_declared"
+    date: Date
+
+
+class LowQualificationEnded(_Partner):
+    EVENT_TYPE: ClassVar[str] = "fr.mcf.rights.low_qualification_ended"
+    type: Literal["low_qualification_ended"] = "low_qualification_ended"
+    date: Date
+
+
+class DisabilityStatus(_Partner):
+    """The holder had disability status (BOETH) in that activity year."""
+
+    EVENT_TYPE: ClassVar[str] = "fr.mcf.rights.disability_status"
+    type: Literal["disability_status"] = "disability_status"
+    year: Year
+
+
+class DifRegistered(_Partner):
+    """DIF hours registered by the holder (at most 120 h; refused after 2021-06-30)."""
+
+    EVENT_TYPE: ClassVar[str] = "fr.mcf.rights.dif_registered"
+    type: Literal["dif_registered"] = "dif_registered"
+    hours: int = Field(gt=0)
+    date: Date
+
+
+class CecActivity(_Partner):
+    """A civic-engagement activity (L5151-9) in a year, with the measure its minimum needs:
+    ``months`` (civic_service, apprentice_master), ``days`` (military_reserve, health_reserve),
+    ``shifts`` (police_operational_reserve), ``interventions`` (education_citizen_reserve), ``hours``
+    (police_citizen_reserve), ``hours_by_association`` (association_board), ``hours_by_host``
+    (civic_reserve), ``commitment_signed`` that year (volunteer_firefighter, defence_citizen_reserve,
+    municipal_civil_security_reserve), ``agreement_minimum_met`` (carer)."""
+
+    EVENT_TYPE: ClassVar[str] = "fr.mcf.rights.cec_activity"
+    type: Literal["cec_activity"] = "cec_activity"
+    year: Year
+    category: CecCategory
+    months: Quantity | None = None
+    days: Quantity | None = None
+    hours: Quantity | None = None
+    shifts: int | None = Field(default=None, ge=0)
+    interventions: int | None = Field(default=None, ge=0)
+    hours_by_association: list[Quantity] | None = None
+    hours_by_host: list[Quantity] | None = None
+    commitment_signed: bool | None = None
+    agreement_minimum_met: bool | None = None
+
+
+class C2pExposure(_Partner):
+    """Quarters of a year exposed above threshold to ``factors`` risk factors."""
+
+    EVENT_TYPE: ClassVar[str] = "fr.mcf.rights.c2p_exposure"
+    type: Literal["c2p_exposure"] = "c2p_exposure"
+    year: Year
+    quarters: int = Field(ge=1, le=4)
+    factors: int = Field(ge=1, le=10)
+
+
+class C2pPointsUsed(_Partner):
+    EVENT_TYPE: ClassVar[str] = "fr.mcf.rights.c2p_points_used"
+    type: Literal["c2p_points_used"] = "c2p_points_used"
+    points: int = Field(gt=0)
+    use: Literal["training", "part_time", "retirement"]
+    date: Date
+
+
+class Abondement(_Partner):
+    """A top-up paid into the CPF (employer, OPCO, State, region, France Travail, Agefiph…)."""
+
+    EVENT_TYPE: ClassVar[str] = "fr.mcf.rights.abondement"
+    type: Literal["abondement"] = "abondement"
+    amount_eur: EuroAmount
+    payer: str = Field(min_length=1, max_length=100)
+    date: Date
+
+
+class TrainingBooked(_Partner):
+    """A training bought with the rights; ``participation_exempt`` when no flat co-payment is due."""
+
+    EVENT_TYPE: ClassVar[str] = "fr.mcf.rights.training_booked"
+    type: Literal["training_booked"] = "training_booked"
+    booking_id: str = Field(min_length=1, max_length=200)
+    price_eur: EuroAmount
+    date: Date
+    participation_exempt: bool = False
+
+
+class TrainingCancelled(_Partner):
+    EVENT_TYPE: ClassVar[str] = "fr.mcf.rights.training_cancelled"
+    type: Literal["training_cancelled"] = "training_cancelled"
+    booking_id: str = Field(min_length=1, max_length=200)
+    date: Date
+
+
+PartnerEvent = Annotated[
+    WorkYear
+    | LegacyCpfHours
+    | LowQualificationDeclared
+    | LowQualificationEnded
+    | DisabilityStatus
+    | DifRegistered
+    | CecActivity
+    | C2pExposure
+    | C2pPointsUsed
+    | Abondement
+    | TrainingBooked
+    | TrainingCancelled,
+    Field(discriminator="type"),
+]
+
+PARTNER_EVENT_MODELS: tuple[type[EventData], ...] = (
+    WorkYear,
+    LegacyCpfHours,
+    LowQualificationDeclared,
+    LowQualificationEnded,
+    DisabilityStatus,
+    DifRegistered,
+    CecActivity,
+    C2pExposure,
+    C2pPointsUsed,
+    Abondement,
+    TrainingBooked,
+    TrainingCancelled,
+)
+PARTNER_TYPES: tuple[str, ...] = tuple(str(m.model_fields["type"].default) for m in PARTNER_EVENT_MODELS)
+
+_EVENT_ADAPTER: TypeAdapter[PartnerEvent] = TypeAdapter(PartnerEvent)
+
+
+class InvalidPartnerEvent(ValueError):
+    """A body that is not a valid partner declaration. ``code`` is stable; ``reason`` says why."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(f"{code}: {reason}")
+        self.code = code
+        self.reason = reason
+
+
+def _describe(error: ValidationError) -> InvalidPartnerEvent:
+    first = error.errors()[0]
+    if first["type"] == "union_tag_invalid":
+        tag = first.get("ctx", {}).get("tag")
+        return InvalidPartnerEvent(
+            "unknown_type", f"unknown declaration type {tag!r}; expected one of: {', '.join(PARTNER_TYPES)}"
+        )
+    if first["type"] == "union_tag_not_found":
+        return InvalidPartnerEvent("missing_type", "the body has no 'type' field")
+    problems = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"][1:]) or "body"
+        problems.append(f"{where}: {item['msg']}")
+    return InvalidPartnerEvent("invalid_event", "; ".join(problems))
+
+
+def parse_partner_event(obj: Mapping[str, Any]) -> PartnerEvent:
+    """Validate one declaration body (``{"type": ..., ...}``); :class:`InvalidPartnerEvent` if invalid."""
+    if not isinstance(obj, Mapping):
+        raise InvalidPartnerEvent("invalid_event", "a declaration is a JSON object")
+    try:
+        return _EVENT_ADAPTER.validate_python(dict(obj))
+    except ValidationError as error:
+        raise _describe(error) from None
+
+
+class PartnerDeclaration(BaseModel):
+    """One message of ``rights.partner-declarations.v1``: who (NIR + key), which delivery (event_id), what.
+
+    The wire form is flat (see the module docstring): use :meth:`from_message` / :meth:`to_message`.
+    The NIR's shape is checked here; its key is checked by the rights domain (``Nir.parse``).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: str = Field(min_length=1, max_length=200, description="unique per declaration; redeliveries repeat it")
+    nir: str = Field(pattern=r"^[0-9]{5}(?:[0-9]{2}|2[AB])[0-9]{6}$", description="13 characters (personal data)")
+    nir_key: str = Field(pattern=r"^[0-9]{2}$")
+    declaration: PartnerEvent
+
+    @classmethod
+    def from_message(cls, obj: Mapping[str, Any]) -> PartnerDeclaration:
+        if not isinstance(obj, Mapping):
+            raise InvalidPartnerEvent("invalid_event", "a declaration is a JSON object")
+        body = dict(obj)
+        holder = {name: body.pop(name, None) for name in ("event_id", "nir", "nir_key")}
+        declaration = parse_partner_event(body)
+        try:
+            return cls.model_validate({**holder, "declaration": declaration})
+        except ValidationError as error:
+            problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()]
+            raise InvalidPartnerEvent("invalid_holder", "; ".join(problems)) from None
+
+    def to_message(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event_id,
+            "nir": self.nir,
+            "nir_key": self.nir_key,
+            **self.declaration.model_dump(mode="json", exclude_none=True),
+        }

@@ -1,0 +1,1 @@
+"""Adapters of the rights service (contracts mapping, messaging, storage)."""

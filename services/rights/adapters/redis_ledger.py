@@ -1,0 +1,47 @@
+"""Each holder's accepted declarations in Redis (a projection of the topics, rebuilt by replaying them).
+
+Declarations are stored in their contract form, without the NIR (the holder is the pseudonymous id),
+and turned back into domain events when a holder's balances are computed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+
+
+@dataclass(frozen=True)
+class HolderRecord:
+    holder_id: str
+    birth: str  # YYYY-MM
+    active: bool
+    activated_at: str | None = None
+
+
+class RightsStore:
+    def __init__(self, redis: Redis) -> None:
+        self._r = redis
+
+    async def needs_rebuild(self) -> bool:
+        return not await self._r.exists("rights:rebuilt")
+
+    async def mark_rebuilt(self) -> None:
+        await self._r.set("rights:rebuilt", str(time.time()))
+
+    async def holder(self, holder_id: str) -> HolderRecord | None:
+        raw = await self._r.get(f"rights:holder:{holder_id}")
+        return HolderRecord(**json.loads(raw)) if raw else None
+
+    async def save_holder(self, record: HolderRecord) -> None:
+        await self._r.set(f"rights:holder:{record.holder_id}", json.dumps(asdict(record)))
+
+    async def declarations(self, holder_id: str) -> dict[str, dict[str, Any]]:
+        raw = await self._r.hgetall(f"rights:decl:{holder_id}")
+        return {k.decode(): json.loads(v) for k, v in raw.items()}
+
+    async def add_declaration(self, holder_id: str, event_id: str, body: dict[str, Any]) -> None:
+        await self._r.hset(f"rights:decl:{holder_id}", event_id, json.dumps(body))

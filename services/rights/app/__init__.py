@@ -1,0 +1,1 @@
+"""Entry points of the rights service (the `cpf-rights` simulator, the service process)."""

@@ -1,0 +1,87 @@
+"""The rights engine: a pure, dated rules engine for CPF, DIF, CEC, C2P and public-sector hours.
+
+No I/O and no framework here. The public API::
+
+    rights = HolderRights(Holder(YearMonth(1975, 3)))          # or HolderRights.replay(holder, events)
+    rights = rights.record(WorkYear("e1", 2023, hours=Decimal(400)))   # RightsError if refused
+    rights.balances(as_of=date(2024, 5, 1))                     # -> Balances
+    rights.history(account=Account.CPF_RIGHTS)                   # -> HistoryLine(date, French label, amount)
+
+Every amount and threshold lives in :mod:`.parameters` with its date of effect; the choices the sources
+leave open live in :mod:`.policy`.
+"""
+
+from .errors import ErrorCode, RightsError
+from .events import (
+    Abondement,
+    C2pExposure,
+    C2pPointsUsed,
+    CecActivity,
+    DifRegistered,
+    DisabilityStatus,
+    LegacyCpfHours,
+    LowQualificationDeclared,
+    LowQualificationEnded,
+    PointsUse,
+    RightsEvent,
+    TrainingBooked,
+    TrainingCancelled,
+    WorkStatus,
+    WorkYear,
+    replay_key,
+)
+from .holder import (
+    Balances,
+    CecBalances,
+    CpfBalances,
+    Holder,
+    HolderRights,
+    PreventionBalances,
+    YearMonth,
+)
+from .ledger import Account, HistoryLine, Unit
+from .nir import Nir
+from .parameters import PARAMETERS, CecCategory, Parameter, RightsParameters
+from .policy import DEFAULT_POLICY, C2pYearRule, CecCeilingBasis, Fund, RulesPolicy, Shortfall
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "PARAMETERS",
+    "Abondement",
+    "Account",
+    "Balances",
+    "C2pExposure",
+    "C2pPointsUsed",
+    "C2pYearRule",
+    "CecActivity",
+    "CecBalances",
+    "CecCategory",
+    "CecCeilingBasis",
+    "CpfBalances",
+    "DifRegistered",
+    "DisabilityStatus",
+    "ErrorCode",
+    "Fund",
+    "HistoryLine",
+    "Holder",
+    "HolderRights",
+    "LegacyCpfHours",
+    "LowQualificationDeclared",
+    "LowQualificationEnded",
+    "Nir",
+    "Parameter",
+    "PointsUse",
+    "PreventionBalances",
+    "RightsError",
+    "RightsEvent",
+    "RightsParameters",
+    "RulesPolicy",
+    "Shortfall",
+    "TrainingBooked",
+    "TrainingCancelled",
+    "Unit",
+    "WorkStatus",
+    "WorkYear",
+    "YearMonth",
+    "replay_key",
+]

@@ -1,0 +1,149 @@
+"""The CPF annual credit of one activity year (private sector), as pure functions.
+
+A year's credit depends on everything known about that year (all employers' hours, ESAT admission,
+self-employment, disability status, low-qualification) — never on the order those facts arrived in.
+The ledger credits the difference between this entitlement and what the year already received, within
+the ceiling.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+
+from .errors import ErrorCode, RightsError
+from .events import WorkStatus, WorkYear
+from .money import ZERO, ceil_to_cent, eur
+from .parameters import RightsParameters
+from .policy import RulesPolicy
+
+
+@dataclass
+class YearFacts:
+    """What is known about one activity year."""
+
+    year: int
+    employee_time: dict[str, Fraction] = field(default_factory=dict)  # by event_id: share of full time
+    self_employed_time: dict[str, Fraction] = field(default_factory=dict)
+    esat: bool = False
+    boeth: bool = False
+    public_statuses: set[WorkStatus] = field(default_factory=set)
+
+    @property
+    def employee_share(self) -> Fraction:
+        """Share of full time over all employers, at most 1 (hours add up across contracts)."""
+        return min(Fraction(1), sum(self.employee_time.values(), Fraction(0)))
+
+    @property
+    def self_employed_share(self) -> Fraction:
+        return min(Fraction(1), sum(self.self_employed_time.values(), Fraction(0)))
+
+
+@dataclass(frozen=True)
+class YearEntitlement:
+    amount: Decimal  # what the year earns, before the ceiling
+    ceiling: Decimal  # the ceiling that applies to it (the most favourable, décret 2018-1329)
+
+
+def time_share(event: WorkYear, parameters: RightsParameters) -> Fraction:
+    """Share of the reference duration worked (R6323-1: 1 607 h, agreed hours, or forfait days ≤ 218)."""
+    if event.days is not None and event.reference_days is not None:
+        max_days = parameters.max_forfait_days.for_activity_year(event.year)
+        if event.reference_days > max_days:
+            raise RightsError(
+                ErrorCode.INVALID_REFERENCE,
+                f"a forfait counts at most {max_days} days, got reference_days {event.reference_days}",
+                event_id=event.event_id,
+            )
+        return Fraction(event.days) / Fraction(event.reference_days)
+    if event.hours is None:
+        raise RightsError(ErrorCode.MISSING_MEASURE, "an employee's year needs hours or days", event_id=event.event_id)
+    reference = event.reference_hours or parameters.reference_hours.for_activity_year(event.year)
+    return Fraction(event.hours) / Fraction(reference)
+
+
+def self_employed_share(event: WorkYear) -> Fraction:
+    """R6323-22: pro rata of the time the activity was carried out; counted in days (setting, §9.5)."""
+    days_in_year = 366 if _is_leap(event.year) else 365
+    return Fraction(event.days_active or 0, days_in_year)
+
+
+def _is_leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def year_entitlement(
+    facts: YearFacts, low_qualified: bool, parameters: RightsParameters, policy: RulesPolicy
+) -> YearEntitlement:
+    if facts.year < parameters.cpf_euro_first_activity_year.initial:
+        return _transition_entitlement(facts, low_qualified, parameters)
+    return _euro_entitlement(facts, low_qualified, parameters, policy)
+
+
+def _transition_entitlement(facts: YearFacts, low_qualified: bool, parameters: RightsParameters) -> YearEntitlement:
+    """2018 activity, posted in 2019: hours pro rata rounded up to a whole hour, at 15 €/h (S12, S16)."""
+    conversion_day = parameters.legacy_conversion_date.initial
+    hour_value = parameters.cpf_hour_value_eur.at(conversion_day)
+    if low_qualified:
+        full_year_hours = parameters.cpf_transition_hours_low_qualified.for_activity_year(facts.year)
+        ceiling = parameters.low_qualified_ceiling_eur.at(conversion_day)
+    else:
+        full_year_hours = parameters.cpf_transition_hours.for_activity_year(facts.year)
+        ceiling = parameters.cpf_ceiling_eur.at(conversion_day)
+    share = max(facts.employee_share, facts.self_employed_share, Fraction(1) if facts.esat else Fraction(0))
+    hours = math.ceil(full_year_hours * share)
+    return YearEntitlement(eur(hours * hour_value), ceiling)
+
+
+def _euro_entitlement(
+    facts: YearFacts, low_qualified: bool, parameters: RightsParameters, policy: RulesPolicy
+) -> YearEntitlement:
+    year = facts.year
+    normal_ceiling = parameters.cpf_ceiling_eur.for_activity_year(year)
+    low_ceiling = parameters.low_qualified_ceiling_eur.for_activity_year(year)
+    # Several situations in one year: the most favourable amount and ceiling apply (décret 2018-1329, S11).
+    options: list[YearEntitlement] = [YearEntitlement(ZERO, low_ceiling if low_qualified else normal_ceiling)]
+    if facts.employee_share > 0:
+        options.append(
+            YearEntitlement(
+                _employee_amount(facts, low_qualified, parameters, policy),
+                low_ceiling if low_qualified else normal_ceiling,
+            )
+        )
+    if facts.esat:
+        # R6323-29: a fixed amount per year of admission, full- or part-time.
+        options.append(
+            YearEntitlement(
+                parameters.esat_annual_eur.for_activity_year(year),
+                parameters.esat_ceiling_eur.for_activity_year(year),
+            )
+        )
+    if facts.self_employed_share > 0:
+        annual = Fraction(parameters.self_employed_annual_eur.for_activity_year(year))
+        amount = ceil_to_cent(annual * facts.self_employed_share)
+        options.append(YearEntitlement(amount, parameters.self_employed_ceiling_eur.for_activity_year(year)))
+    amount = max(option.amount for option in options)
+    ceiling = max(option.ceiling for option in options)
+    if facts.boeth and amount > 0:
+        # D6323-3-3: +300 € a year, only if work earned at least a cent; within 800 €/year, 8 000 € (S5, S6).
+        limit = parameters.boeth_annual_limit_eur.for_activity_year(year)
+        amount = max(amount, min(amount + parameters.boeth_majoration_eur.for_activity_year(year), limit))
+        ceiling = max(ceiling, parameters.boeth_ceiling_eur.for_activity_year(year))
+    return YearEntitlement(amount, ceiling)
+
+
+def _employee_amount(
+    facts: YearFacts, low_qualified: bool, parameters: RightsParameters, policy: RulesPolicy
+) -> Decimal:
+    year = facts.year
+    normal = parameters.cpf_annual_credit_eur.for_activity_year(year)
+    majorated = parameters.low_qualified_annual_eur.for_activity_year(year)
+    share = facts.employee_share
+    if share >= Fraction(parameters.half_time_fraction.for_activity_year(year)):
+        return majorated if low_qualified else normal  # R6323-1 I, R6323-3-1 I
+    # R6323-1 II: below half-time, a fraction of the annual amount in proportion to the time worked
+    # (against full time, S15), rounded up to the cent.
+    base = majorated if low_qualified and policy.low_qualified_pro_rata_of_majorated else normal
+    return ceil_to_cent(Fraction(base) * share)

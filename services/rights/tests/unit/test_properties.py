@@ -1,0 +1,193 @@
+"""Property tests: whatever partners send, the ledgers keep the law's invariants."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+from decimal import Decimal
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from services.rights.domain import (
+    PARAMETERS,
+    Abondement,
+    Balances,
+    C2pExposure,
+    C2pPointsUsed,
+    CecActivity,
+    CecCategory,
+    DifRegistered,
+    DisabilityStatus,
+    Holder,
+    HolderRights,
+    LegacyCpfHours,
+    LowQualificationDeclared,
+    LowQualificationEnded,
+    PointsUse,
+    RightsEvent,
+    TrainingBooked,
+    TrainingCancelled,
+    WorkStatus,
+    WorkYear,
+    YearMonth,
+)
+
+HOLDER = Holder(YearMonth(1975, 6))
+BOOKINGS = ["B0", "B1", "B2", "B3"]
+
+days = st.dates(min_value=date(2019, 1, 1), max_value=date(2027, 12, 31))
+years = st.integers(min_value=2018, max_value=2026)
+euros = st.integers(min_value=1, max_value=600_000).map(lambda cents: Decimal(cents) / 100)
+hours = st.integers(min_value=0, max_value=8000).map(lambda quarter_hours: Decimal(quarter_hours) / 4)
+
+
+def _events() -> st.SearchStrategy[RightsEvent]:
+    return st.one_of(
+        st.builds(lambda y, h: WorkYear("?", y, hours=h), years, hours),
+        st.builds(lambda y: WorkYear("?", y, status=WorkStatus.ESAT), years),
+        st.builds(
+            lambda y, d: WorkYear("?", y, status=WorkStatus.SELF_EMPLOYED, days_active=d),
+            years,
+            st.integers(min_value=0, max_value=365),
+        ),
+        st.builds(lambda y: WorkYear("?", max(y, 2017), status=WorkStatus.PUBLIC_A_B), years),
+        st.builds(lambda h: LegacyCpfHours("?", h), st.integers(min_value=0, max_value=400)),
+        st.builds(
+            lambda h, d: DifRegistered("?", h, d),
+            st.integers(min_value=1, max_value=120),
+            st.dates(min_value=date(2019, 1, 1), max_value=date(2021, 6, 30)),
+        ),
+        st.builds(lambda d: LowQualificationDeclared("?", d), st.dates(date(2017, 1, 1), date(2026, 12, 31))),
+        st.builds(lambda d: LowQualificationEnded("?", d), st.dates(date(2017, 1, 1), date(2026, 12, 31))),
+        st.builds(lambda y: DisabilityStatus("?", max(y, 2019)), years),
+        st.builds(lambda a, d, p: Abondement("?", a, p, d), euros, days, st.sampled_from(["employer", "opco"])),
+        st.builds(
+            lambda b, p, d, x: TrainingBooked("?", b, p, d, x),
+            st.sampled_from(BOOKINGS),
+            euros,
+            days,
+            st.booleans(),
+        ),
+        st.builds(lambda b, d: TrainingCancelled("?", b, d), st.sampled_from(BOOKINGS), days),
+        st.builds(
+            lambda y, a, b: CecActivity(
+                "?",
+                max(y, 2017),
+                CecCategory.ASSOCIATION_BOARD,
+                hours_by_association=(Decimal(a), Decimal(b)),
+            ),
+            years,
+            st.integers(0, 300),
+            st.integers(0, 300),
+        ),
+        st.builds(
+            lambda y, c, n: CecActivity("?", y, c, days=Decimal(n)),
+            years,
+            st.sampled_from([CecCategory.MILITARY_RESERVE, CecCategory.HEALTH_RESERVE]),
+            st.integers(0, 120),
+        ),
+        st.builds(lambda y, q, f: C2pExposure("?", y, q, f), years, st.integers(1, 4), st.integers(1, 6)),
+        st.builds(
+            lambda p, u, d: C2pPointsUsed("?", p, u, d),
+            st.integers(1, 40),
+            st.sampled_from(list(PointsUse)),
+            days,
+        ),
+    )
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> list[RightsEvent]:
+    events = draw(st.lists(_events(), min_size=1, max_size=18))
+    return [replace(event, event_id=f"e{index:02d}") for index, event in enumerate(events)]
+
+
+def accepted(events: list[RightsEvent]) -> HolderRights:
+    rights, _ = HolderRights.record_all(HOLDER, events)
+    return rights
+
+
+def effective_dates(rights: HolderRights) -> list[date]:
+    return sorted({event.effective_on(PARAMETERS) for event in rights.events})
+
+
+def without_date(balances: Balances) -> Balances:
+    return replace(balances, as_of=None)
+
+
+SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(histories())
+def test_no_balance_ever_exceeds_its_ceiling(events: list[RightsEvent]) -> None:
+    rights = accepted(events)
+    highest_ceiling = Decimal(0)
+    for day in effective_dates(rights):
+        balances = rights.balances(as_of=day)
+        highest_ceiling = max(highest_ceiling, balances.cpf.ceiling_eur)
+        # Rights from work, converted hours and DIF stay within the ceiling (reserved money included:
+        # a cancellation restores it without crossing the ceiling). Abondements are outside it.
+        assert balances.cpf.rights_eur + balances.cpf.dif_eur <= highest_ceiling
+        assert balances.cpf.ceiling_eur in (Decimal("5000.00"), Decimal("8000.00"))
+        assert Decimal(0) <= balances.cec.eur <= Decimal("720.00")
+        assert min(balances.cpf.rights_eur, balances.cpf.dif_eur, balances.cpf.abondements_eur) >= 0
+        assert balances.c2p.points >= balances.c2p.reserved_for_training >= 0
+        assert balances.public_hours <= 150
+        assert balances.cpf.usable_eur == balances.cpf.rights_eur + balances.cpf.dif_eur + balances.cpf.abondements_eur
+
+
+@SETTINGS
+@given(histories(), st.randoms(use_true_random=False))
+def test_shuffled_input_replays_to_identical_balances_and_history(events: list[RightsEvent], rnd: object) -> None:
+    rights = accepted(events)
+    shuffled = list(rights.events)
+    rnd.shuffle(shuffled)  # type: ignore[attr-defined]
+    replayed = HolderRights.replay(HOLDER, shuffled)
+    assert replayed.balances() == rights.balances()
+    assert replayed.history() == rights.history()
+    assert replayed.events == rights.events
+
+
+@SETTINGS
+@given(histories())
+def test_replay_from_scratch_equals_recording_one_by_one(events: list[RightsEvent]) -> None:
+    rights = accepted(events)
+    assert HolderRights.replay(HOLDER, rights.events).balances() == rights.balances()
+
+
+@SETTINGS
+@given(histories(), euros, st.booleans(), st.integers(min_value=0, max_value=30))
+def test_a_cancelled_booking_restores_the_balances_exactly(
+    events: list[RightsEvent], price: Decimal, exempt: bool, delay: int
+) -> None:
+    rights = accepted(events)
+    last = max([*effective_dates(rights), date(2019, 1, 1)])
+    booked_on = last + timedelta(days=1)
+    booking = TrainingBooked("book", "NEW", price, booked_on, exempt)
+    cancel = TrainingCancelled("cancel", "NEW", booked_on + timedelta(days=delay))
+    after = rights.record(booking).record(cancel)
+    assert without_date(after.balances()) == without_date(rights.balances())
+
+
+@SETTINGS
+@given(histories(), euros)
+def test_a_booking_cancelled_the_same_day_changes_nothing_later(events: list[RightsEvent], price: Decimal) -> None:
+    rights = accepted(events)
+    taken = {event.effective_on(PARAMETERS) for event in rights.events}
+    day = next(d for d in (date(2020, 5, 1) + timedelta(days=n) for n in range(4000)) if d not in taken)
+    # Booked and cancelled before anything else happens that day: every later event sees the same funds.
+    after = rights.record(TrainingBooked("book", "MID", price, day)).record(TrainingCancelled("cancel", "MID", day))
+    assert without_date(after.balances()) == without_date(rights.balances())
+    assert [line for line in after.history() if line.event_id not in ("book", "cancel")] == list(rights.history())
+
+
+@SETTINGS
+@given(histories())
+def test_refused_events_change_nothing(events: list[RightsEvent]) -> None:
+    rights, refused = HolderRights.record_all(HOLDER, events)
+    refused_ids = {error.event_id for error in refused}
+    assert {event.event_id for event in rights.events} == {e.event_id for e in events} - refused_ids
+    kept = [event for event in events if event.event_id not in refused_ids]
+    assert HolderRights.replay(HOLDER, kept).balances() == rights.balances()
