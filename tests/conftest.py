@@ -15,9 +15,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "deploy" / "local"))
 
+import launcher as local_services  # noqa: E402 - deploy/local/launcher.py
 import stack  # noqa: E402 - deploy/local/stack.py
 
-import launcher as local_services  # noqa: E402 - deploy/local/launcher.py
 from tests.support.smtp_server import ControlledSmtpServer  # noqa: E402
 
 

@@ -9,9 +9,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import launcher
 import stack
-
-import services
 
 
 def main() -> None:
