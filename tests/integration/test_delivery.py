@@ -1,0 +1,153 @@
+"""Delivery rules proven on the real broker and Redis, with a service process built like ours
+(tests/support/probe_service.py): commit after the effect, nothing lost on a crash, graceful SIGTERM,
+duplicates skipped, poison and failing messages parked on the dead-letter topic with their reason."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from redis.asyncio import Redis
+
+from contracts.topics import PhysicalTopic
+from eventing.kafka import ensure_topics
+from tests.conftest import ROOT, stack
+from tests.support.kafka import eventually, publish_raw, read_topic
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass
+class Probe:
+    state: stack.StackState
+    topic: str
+    redis: Redis
+    port: int
+    pid: int | None = None
+
+    def start(self, **env: str) -> None:
+        full = dict(os.environ)
+        full.update({"MCF_KAFKA_BOOTSTRAP_SERVERS": self.state.kafka_bootstrap,
+                     "MCF_REDIS_URL": f"redis://{stack.LOOPBACK}:{self.state.ports.redis}/9",
+                     "MCF_HTTP_PORT": str(self.port), "PROBE_TOPIC": self.topic, **env})
+        self.pid = stack.spawn([sys.executable, "-m", "tests.support.probe_service"],
+                               Path(self.state.var) / "logs" / f"probe-{self.topic}.log", env=full, cwd=ROOT)
+        stack.wait_port(self.port, "probe", self.pid, timeout=60)
+
+    def exited(self) -> bool:
+        return self.pid is None or not stack.alive(self.pid)
+
+    async def effects(self) -> list[str]:
+        return [v.decode() for v in await self.redis.lrange("probe:effects", 0, -1)]
+
+    async def started(self) -> list[str]:
+        return [v.decode() for v in await self.redis.lrange("probe:started", 0, -1)]
+
+    async def send(self, n: int | str, event_id: str | None = None, **extra: object) -> None:
+        await publish_raw(self.state.kafka_bootstrap, self.topic, json.dumps({"n": n, **extra}).encode(),
+                          key=str(n), headers={"ce_id": event_id or str(uuid.uuid4())})
+
+    async def committed(self) -> int | None:
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.state.kafka_bootstrap, group_id="probe",
+                                    enable_auto_commit=False)
+        await consumer.start()
+        try:
+            return await consumer.committed(TopicPartition(self.topic, 0))
+        finally:
+            await consumer.stop()
+
+
+@pytest.fixture
+async def probe(stack_state: stack.StackState) -> AsyncIterator[Probe]:
+    topic = f"test.probe-{uuid.uuid4().hex[:8]}.v1"
+    await ensure_topics(stack_state.kafka_bootstrap, [PhysicalTopic(topic, 1), PhysicalTopic(f"{topic}.dlq", 1)])
+    redis = Redis.from_url(f"redis://{stack.LOOPBACK}:{stack_state.ports.redis}/9")
+    await redis.flushdb()
+    port = stack.Ports.free().registration
+    p = Probe(stack_state, topic, redis, port)
+    yield p
+    if p.pid and stack.alive(p.pid):
+        stack.stop_pid(p.pid, "probe", grace=5)
+    await redis.aclose()
+
+
+def kill(pid: int | None, sig: signal.Signals) -> None:
+    assert pid is not None
+    os.killpg(pid, sig)
+
+
+def wait_exit(probe: Probe, timeout: float) -> float:
+    started = time.monotonic()
+    while not probe.exited():
+        assert time.monotonic() - started < timeout, "the process did not exit in time"
+        time.sleep(0.05)
+    return time.monotonic() - started
+
+
+async def test_a_crash_after_the_effect_loses_nothing_the_message_comes_back(probe: Probe) -> None:
+    probe.start(PROBE_CRASH_AFTER_EFFECT="1")
+    await probe.send(1)
+    await eventually(probe.exited, timeout=30)  # it died after the effect, before committing
+    assert await probe.effects() == ["1"]
+    assert await probe.committed() is None
+
+    probe.start()
+    await eventually(lambda: probe.committed(), timeout=30)  # redelivered, handled, committed
+    assert await probe.committed() == 1
+    assert await probe.effects() == ["1", "1"]  # at least once: effects must be idempotent (docs/delivery.md)
+
+
+async def test_sigterm_finishes_the_message_in_hand_commits_it_once_and_exits_in_time(probe: Probe) -> None:
+    probe.start(PROBE_SLOW_S="3")
+    await probe.send(7)
+    await eventually(lambda: probe.started(), timeout=30)
+    kill(probe.pid, signal.SIGTERM)  # while the handler is still working
+    took = wait_exit(probe, timeout=25)
+    assert await probe.effects() == ["7"], "the message in hand was finished"
+    assert await probe.committed() == 1, "and committed before leaving"
+    assert took < 25
+
+    probe.start()  # a new process of the group does not see it again
+    await probe.send(8)
+    await eventually(lambda: _has(probe, "8"), timeout=30)
+    assert await probe.effects() == ["7", "8"]
+
+
+async def _has(probe: Probe, n: str) -> bool:
+    return n in await probe.effects()
+
+
+async def test_a_redelivered_event_id_has_no_second_effect(probe: Probe) -> None:
+    probe.start()
+    same = str(uuid.uuid4())
+    await probe.send(1, event_id=same)
+    await probe.send(1, event_id=same)
+    await probe.send(2)
+    await eventually(lambda: _has(probe, "2"), timeout=30)
+    assert await probe.effects() == ["1", "2"]
+
+
+async def test_poison_and_failing_messages_are_parked_with_their_reason_and_do_not_block(probe: Probe) -> None:
+    probe.start()
+    await publish_raw(probe.state.kafka_bootstrap, probe.topic, b"{not json", headers={"ce_id": "bad-json"})
+    await probe.send("x", poison=True)  # the handler keeps failing: retried with back-off, then parked
+    await probe.send(3)
+    await eventually(lambda: _has(probe, "3"), timeout=60)
+    parked = await read_topic(probe.state.kafka_bootstrap, f"{probe.topic}.dlq", until=lambda rs: len(rs) >= 2)
+    reasons = {r.value: r.headers for r in parked}
+    assert reasons[b"{not json"]["dlq_reason"].startswith("invalid message")
+    failing = next(h for v, h in reasons.items() if b'"poison"' in v)
+    assert failing["dlq_reason"].startswith("gave up after 5 attempts")
+    assert failing["dlq_original_topic"] == probe.topic and failing["dlq_consumer_group"] == "probe"
+    assert await probe.committed() == 3
+
+
