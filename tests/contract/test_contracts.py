@@ -22,13 +22,29 @@ from contracts.schemas import SCHEMA_DIR, file_name, payload_models, schema_of
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("registration", "captcha", "mailer", "rights")
-PERSONAL_FIELDS = {"nir", "nir_key", "email", "first_name", "birth_name", "phone_landline", "phone_mobile",
-                   "address", "password", "password_hash"}
+PERSONAL_FIELDS = {
+    "nir",
+    "nir_key",
+    "email",
+    "first_name",
+    "birth_name",
+    "phone_landline",
+    "phone_mobile",
+    "address",
+    "password",
+    "password_hash",
+}
 
 
 def test_committed_schemas_asyncapi_and_topic_docs_match_the_code() -> None:
-    result = subprocess.run([sys.executable, "scripts/generate_contracts.py", "--check"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, "scripts/generate_contracts.py", "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -61,8 +77,13 @@ def test_the_compatibility_check_refuses_what_would_break_a_consumer() -> None:
 
 
 def test_envelope_travels_as_cloudevents_binary_headers() -> None:
-    event = AccountRequested(request_id="r1", holder_id="h" * 64, email="a@example.org", first_name="Léa",
-                             expires_at=datetime(2026, 12, 1, tzinfo=UTC))
+    event = AccountRequested(
+        request_id="r1",
+        holder_id="h" * 64,
+        email="a@example.org",
+        first_name="Léa",
+        expires_at=datetime(2026, 12, 1, tzinfo=UTC),
+    )
     env = Envelope.for_event(event, producer="registration", correlation_id="r1")
     headers = env.to_headers()
     assert headers["ce_specversion"] == "1.0" and headers["ce_type"] == event.EVENT_TYPE

@@ -36,11 +36,21 @@ class Probe:
 
     def start(self, **env: str) -> None:
         full = dict(os.environ)
-        full.update({"MCF_KAFKA_BOOTSTRAP_SERVERS": self.state.kafka_bootstrap,
-                     "MCF_REDIS_URL": f"redis://{stack.LOOPBACK}:{self.state.ports.redis}/9",
-                     "MCF_HTTP_PORT": str(self.port), "PROBE_TOPIC": self.topic, **env})
-        self.pid = stack.spawn([sys.executable, "-m", "tests.support.probe_service"],
-                               Path(self.state.var) / "logs" / f"probe-{self.topic}.log", env=full, cwd=ROOT)
+        full.update(
+            {
+                "MCF_KAFKA_BOOTSTRAP_SERVERS": self.state.kafka_bootstrap,
+                "MCF_REDIS_URL": f"redis://{stack.LOOPBACK}:{self.state.ports.redis}/9",
+                "MCF_HTTP_PORT": str(self.port),
+                "PROBE_TOPIC": self.topic,
+                **env,
+            }
+        )
+        self.pid = stack.spawn(
+            [sys.executable, "-m", "tests.support.probe_service"],
+            Path(self.state.var) / "logs" / f"probe-{self.topic}.log",
+            env=full,
+            cwd=ROOT,
+        )
         stack.wait_port(self.port, "probe", self.pid, timeout=60)
 
     def exited(self) -> bool:
@@ -53,12 +63,18 @@ class Probe:
         return [v.decode() for v in await self.redis.lrange("probe:started", 0, -1)]
 
     async def send(self, n: int | str, event_id: str | None = None, **extra: object) -> None:
-        await publish_raw(self.state.kafka_bootstrap, self.topic, json.dumps({"n": n, **extra}).encode(),
-                          key=str(n), headers={"ce_id": event_id or str(uuid.uuid4())})
+        await publish_raw(
+            self.state.kafka_bootstrap,
+            self.topic,
+            json.dumps({"n": n, **extra}).encode(),
+            key=str(n),
+            headers={"ce_id": event_id or str(uuid.uuid4())},
+        )
 
     async def committed(self) -> int | None:
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.state.kafka_bootstrap, group_id="probe",
-                                    enable_auto_commit=False)
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.state.kafka_bootstrap, group_id="probe", enable_auto_commit=False
+        )
         await consumer.start()
         try:
             return await consumer.committed(TopicPartition(self.topic, 0))
@@ -149,5 +165,3 @@ async def test_poison_and_failing_messages_are_parked_with_their_reason_and_do_n
     assert failing["dlq_reason"].startswith("gave up after 5 attempts")
     assert failing["dlq_original_topic"] == probe.topic and failing["dlq_consumer_group"] == "probe"
     assert await probe.committed() == 3
-
-

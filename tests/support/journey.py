@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from redis.asyncio import Redis
@@ -110,3 +111,24 @@ def confirmation_link(text: str) -> str:
     match = LINK.search(text)
     assert match, f"no activation link in mail:\n{text}"
     return match.group(0)
+
+
+async def activate_holder(http: httpx.AsyncClient, holder: Holder, captcha_redis_url: str, smtp: Any) -> str:
+    """The whole sign-up of ``holder`` through the public API and the e-mailed link; returns the request id."""
+    request_id = await sign_up(http, holder)
+    challenge = await current_challenge(http, request_id)
+    expected = await server_side_answer(captcha_redis_url, challenge["challenge_id"])
+    passed = await answer(http, challenge["challenge_id"], request_id, choice_id=expected["choice_id"])
+    assert passed.status_code == 200, passed.text
+    [mail] = await smtp.wait_for_mail(holder.email, subject_contains="Activez votre compte")
+    link = confirmation_link(mail.text())
+    url = urlsplit(link)
+    landing = await http.get(f"{url.path}?{url.query}")
+    assert landing.status_code == 200, landing.text
+    return request_id
+
+
+async def log_in(http: httpx.AsyncClient, holder: Holder) -> str:
+    resp = await http.post("/api/v1/sessions", json={"nir": holder.nir, "password": holder.password})
+    assert resp.status_code == 201, resp.text
+    return str(resp.json()["access_token"])
