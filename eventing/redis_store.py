@@ -19,3 +19,8 @@ class RedisProcessedEvents:
 
     async def remember(self, group: str, event_id: str) -> None:
         await self._redis.set(self._key(group, event_id), b"1", ex=self._ttl_s)
+
+
+def as_text(value: bytes | str) -> str:
+    """Redis answers bytes (our clients do not decode); typed as ``bytes | str`` by redis-py."""
+    return value.decode() if isinstance(value, bytes) else value

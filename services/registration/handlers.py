@@ -142,7 +142,7 @@ class Registration:
                 expires_at=request.expires_at,
                 channel="api" if channel == "api" else "web",
                 purpose=purpose,
-            ),  # type: ignore[arg-type]
+            ),
             key=request_id,
             correlation_id=request_id,
             event_id=derived_event_id(request_id, "requested"),

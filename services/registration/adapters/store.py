@@ -21,6 +21,7 @@ from redis.asyncio import Redis
 
 from contracts import topics
 from contracts.registration import AccountStateRecorded
+from eventing.redis_store import as_text
 from eventing.replay import replay
 from services.registration.domain.account import SignupRequest
 
@@ -113,11 +114,11 @@ class RegistrationStore:
 
     async def latest_request(self, holder_id: str) -> tuple[SignupRequest, PendingDetails] | None:
         rid = await self._r.get(f"reg:latest:{holder_id}")
-        return await self.request(rid.decode()) if rid else None
+        return await self.request(as_text(rid)) if rid else None
 
     async def request_for_link(self, token_sha256: str) -> str | None:
         rid = await self._r.get(f"reg:link:{token_sha256}")
-        return rid.decode() if rid else None
+        return as_text(rid) if rid else None
 
     async def forget_request(self, req: SignupRequest) -> None:
         await self._log(
@@ -128,7 +129,7 @@ class RegistrationStore:
 
     async def request_ids(self) -> AsyncIterator[str]:
         async for key in self._r.scan_iter(match="reg:req:*", count=500):
-            yield key.decode().removeprefix("reg:req:")
+            yield as_text(key).removeprefix("reg:req:")
 
     # the current challenge's public part, as captcha announced it (not durable: captcha re-serves it)
     async def set_challenge(self, request_id: str, public: dict[str, Any], ttl_s: int) -> None:
@@ -174,7 +175,7 @@ class RegistrationStore:
 
     async def reset_for_link(self, token_sha256: str) -> PasswordReset | None:
         rid = await self._r.get(f"reg:resetlink:{token_sha256}")
-        return await self.reset(rid.decode()) if rid else None
+        return await self.reset(as_text(rid)) if rid else None
 
     async def claim(self, key: str, ttl_s: int) -> bool:
         """A cooldown: true the first time within ``ttl_s``."""
@@ -190,7 +191,7 @@ class RegistrationStore:
 
     async def session_holder(self, sid: str) -> str | None:
         raw = await self._r.get(f"reg:session:{sid}")
-        return raw.decode() if raw else None
+        return as_text(raw) if raw else None
 
     async def close_session(self, sid: str) -> None:
         await self._r.delete(f"reg:session:{sid}")
@@ -198,12 +199,14 @@ class RegistrationStore:
     async def close_all_sessions(self, holder_id: str) -> None:
         sids = await self._r.smembers(f"reg:sessions:{holder_id}")
         if sids:
-            await self._r.delete(*(f"reg:session:{s.decode()}" for s in sids))
+            await self._r.delete(*(f"reg:session:{as_text(s)}" for s in sids))
         await self._r.delete(f"reg:sessions:{holder_id}")
 
     async def failures(self, key: str, since: float) -> list[float]:
         await self._r.zremrangebyscore(f"reg:fail:{key}", "-inf", since)
-        return [score for _m, score in await self._r.zrange(f"reg:fail:{key}", 0, -1, withscores=True)]
+        # Members are the failure instants themselves (scores too): no score lookup needed.
+        members = cast(list[bytes], await self._r.zrange(f"reg:fail:{key}", 0, -1))
+        return [float(as_text(member)) for member in members]
 
     async def add_failure(self, key: str, at: float, keep_s: int) -> None:
         pipe = self._r.pipeline()

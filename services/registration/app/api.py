@@ -40,6 +40,20 @@ class ErrorsOut(BaseModel):
     errors: list[ErrorItem]
 
 
+class MessageOut(BaseModel):
+    message: str
+
+
+# Every refusal has the same shape, request-shape errors (422) and oversized bodies (413) included.
+SHAPE_ERRORS: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorsOut, "description": "Invalid fields, all at once (French messages)"},
+}
+BODY_ERRORS: dict[int | str, dict[str, Any]] = {
+    **SHAPE_ERRORS,
+    413: {"model": ErrorsOut, "description": "Request body too large"},
+}
+
+
 class AddressIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
     number: str | None = Field(default=None, max_length=10)
@@ -160,7 +174,7 @@ def router(reg: Registration, *, secure_cookies: bool) -> APIRouter:
         "/registrations",
         status_code=202,
         response_model=RegistrationAccepted,
-        responses={422: {"model": ErrorsOut}},
+        responses=BODY_ERRORS,
         summary="Open an account (sign-up form)",
     )
     async def sign_up(body: RegistrationIn) -> Any:
@@ -179,7 +193,7 @@ def router(reg: Registration, *, secure_cookies: bool) -> APIRouter:
     @api.get(
         "/registrations/{request_id}",
         response_model=RegistrationStatusOut,
-        responses={404: {"model": ErrorsOut}},
+        responses={**SHAPE_ERRORS, 404: {"model": ErrorsOut}},
         summary="Where a sign-up request stands",
     )
     async def status(request_id: RequestId) -> Any:
@@ -195,7 +209,7 @@ def router(reg: Registration, *, secure_cookies: bool) -> APIRouter:
         return RegistrationStatusOut(
             request_id=request_id,
             status=state.value,
-            challenge=challenge,  # type: ignore[arg-type]
+            challenge=challenge,
             resends_left=req.resends_left(reg.policy),
             expires_at=req.expires_at,
         )
@@ -205,6 +219,7 @@ def router(reg: Registration, *, secure_cookies: bool) -> APIRouter:
         status_code=202,
         response_model=RegistrationStatusOut,
         responses={
+            **BODY_ERRORS,
             404: {"model": ErrorsOut},
             409: {"model": ErrorsOut},
             410: {"model": ErrorsOut},
@@ -230,7 +245,7 @@ def router(reg: Registration, *, secure_cookies: bool) -> APIRouter:
         return JSONResponse(
             RegistrationStatusOut(
                 request_id=request_id,
-                status=updated.status_at(datetime.now(UTC)).value,  # type: ignore[arg-type]
+                status=updated.status_at(datetime.now(UTC)).value,
                 resends_left=updated.resends_left(reg.policy),
                 expires_at=updated.expires_at,
             ).model_dump(mode="json"),
@@ -240,7 +255,7 @@ def router(reg: Registration, *, secure_cookies: bool) -> APIRouter:
     @api.post(
         "/activations",
         response_model=ActivationOut,
-        responses={404: {"model": ErrorsOut}, 409: {"model": ErrorsOut}, 410: {"model": ErrorsOut}},
+        responses={**BODY_ERRORS, 404: {"model": ErrorsOut}, 409: {"model": ErrorsOut}, 410: {"model": ErrorsOut}},
         summary="Activate an account with the e-mailed link's token",
     )
     async def activate(body: TokenIn) -> Any:
@@ -259,7 +274,7 @@ def router(reg: Registration, *, secure_cookies: bool) -> APIRouter:
         "/sessions",
         status_code=201,
         response_model=SessionOut,
-        responses={401: {"model": ErrorsOut}, 429: {"model": ErrorsOut}},
+        responses={**BODY_ERRORS, 401: {"model": ErrorsOut}, 429: {"model": ErrorsOut}},
         summary="Log in (NIR + password)",
     )
     async def log_in(body: LoginIn, request: Request, response: Response) -> Any:
@@ -283,7 +298,7 @@ def router(reg: Registration, *, secure_cookies: bool) -> APIRouter:
     @api.post(
         "/sessions/current/token",
         response_model=SessionOut,
-        responses={401: {"model": ErrorsOut}},
+        responses={**BODY_ERRORS, 401: {"model": ErrorsOut}},
         summary="A fresh access token for the session cookie",
     )
     async def refresh(mcf_session: Annotated[str | None, Cookie()] = None) -> Any:
@@ -292,7 +307,7 @@ def router(reg: Registration, *, secure_cookies: bool) -> APIRouter:
             return one_error(401, "session", "no_session", "Votre session a expiré : reconnectez-vous.")
         return SessionOut(access_token=token, expires_in=reg.tokens.ttl_s)
 
-    @api.delete("/sessions/current", status_code=204, summary="Log out")
+    @api.delete("/sessions/current", status_code=204, responses=BODY_ERRORS, summary="Log out")
     async def log_out(request: Request, mcf_session: Annotated[str | None, Cookie()] = None) -> Response:
         sid = mcf_session
         auth = request.headers.get("authorization", "")
@@ -307,16 +322,29 @@ def router(reg: Registration, *, secure_cookies: bool) -> APIRouter:
         response.delete_cookie(SESSION_COOKIE, path="/", secure=secure_cookies, httponly=True, samesite="lax")
         return response
 
-    @api.post("/password-resets", status_code=202, summary="Send a password-reset link (always 202)")
-    async def reset(body: ResetIn) -> dict[str, str]:
+    @api.post(
+        "/password-resets",
+        status_code=202,
+        response_model=MessageOut,
+        responses=BODY_ERRORS,
+        summary="Send a password-reset link (always 202)",
+    )
+    async def reset(body: ResetIn) -> MessageOut:
         await reg.request_password_reset(body.nir)
-        return {"message": "Si un compte existe pour ce numéro, un courriel de réinitialisation vient d'être envoyé."}
+        return MessageOut(
+            message="Si un compte existe pour ce numéro, un courriel de réinitialisation vient d'être envoyé."
+        )
 
-    @api.post("/password-resets/confirm", responses={422: {"model": ErrorsOut}}, summary="Choose a new password")
+    @api.post(
+        "/password-resets/confirm",
+        response_model=MessageOut,
+        responses=BODY_ERRORS,
+        summary="Choose a new password",
+    )
     async def reset_confirm(body: ResetConfirmIn) -> Any:
         problems = await reg.confirm_password_reset(body.token, body.password, body.password_confirmation)
         if problems:
             return errors(422, problems)
-        return {"message": "Votre mot de passe a été modifié. Connectez-vous avec votre nouveau mot de passe."}
+        return MessageOut(message="Votre mot de passe a été modifié. Connectez-vous avec votre nouveau mot de passe.")
 
     return api

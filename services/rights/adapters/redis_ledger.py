@@ -13,6 +13,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from eventing.redis_store import as_text
+
 
 @dataclass(frozen=True)
 class HolderRecord:
@@ -41,7 +43,7 @@ class RightsStore:
 
     async def declarations(self, holder_id: str) -> dict[str, dict[str, Any]]:
         raw = await self._r.hgetall(f"rights:decl:{holder_id}")
-        return {k.decode(): json.loads(v) for k, v in raw.items()}
+        return {as_text(k): json.loads(v) for k, v in raw.items()}
 
     async def add_declaration(self, holder_id: str, event_id: str, body: dict[str, Any]) -> None:
         await self._r.hset(f"rights:decl:{holder_id}", event_id, json.dumps(body))
