@@ -9,6 +9,7 @@ from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
 
 from contracts.topics import PhysicalTopic, physical_topics
+from eventing.settings import ConnectionSettings
 
 log = logging.getLogger("eventing.kafka")
 
@@ -17,6 +18,7 @@ def new_broker(bootstrap_servers: str, *, client_id: str, graceful_timeout_s: fl
     """A broker whose producer waits for all in-sync replicas and never duplicates on retry."""
     return KafkaBroker(
         bootstrap_servers,
+        security=ConnectionSettings().broker_security(),
         client_id=client_id,
         acks="all",
         enable_idempotence=True,
@@ -31,7 +33,9 @@ async def ensure_topics(
 ) -> list[str]:
     """Create the catalog's topics that do not exist yet (local stack and tests; Strimzi in production)."""
     wanted = topics if topics is not None else physical_topics()
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="topic-admin")
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, client_id="topic-admin", **ConnectionSettings().client_kwargs()
+    )
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -7,13 +7,16 @@ from collections.abc import Awaitable, Callable
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from contracts.topics import TopicSpec
+from eventing.settings import ConnectionSettings
 
 
 async def replay(
     bootstrap: str, topic: TopicSpec, handle: Callable[[ConsumerRecord[bytes, bytes]], Awaitable[None]]
 ) -> int:
     """Feed every record of ``topic`` that exists now to ``handle``, partition by partition; no group."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, **ConnectionSettings().client_kwargs()
+    )
     await consumer.start()
     seen = 0
     try:

@@ -7,6 +7,7 @@ import importlib
 import uvicorn
 
 from eventing.logging_setup import configure
+from eventing.settings import ConnectionSettings
 
 
 def run(service: str, app_factory: str, settings_path: str) -> None:
@@ -21,7 +22,7 @@ def run(service: str, app_factory: str, settings_path: str) -> None:
         log_config=None,
         access_log=False,
         proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
+        forwarded_allow_ips=ConnectionSettings().forwarded_allow_ips,
         # SIGTERM: stop accepting, finish requests, then the lifespan drains the consumers.
         timeout_graceful_shutdown=20,
     )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
 from faststream.kafka import KafkaBroker
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from redis.asyncio import Redis
 
 from eventing.delivery import DeliveryGuard, RetryPolicy
@@ -19,6 +20,11 @@ from eventing.publishing import EventPublisher
 from eventing.redis_store import RedisProcessedEvents
 
 log = logging.getLogger("eventing.service")
+
+HTTP_REQUESTS = Counter("http_requests_total", "HTTP requests", ["route", "method", "status"])
+HTTP_LATENCY = Histogram("http_request_duration_seconds", "HTTP request duration", ["route", "method"])
+OPERATIONAL_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+CONSUMER_LAG = Gauge("kafka_consumer_lag", "Messages not yet consumed", ["topic", "partition", "group"])
 
 
 @dataclass
@@ -62,6 +68,9 @@ class ServiceRuntime:
     async def is_ready(self) -> bool:
         if not self.ready:
             return False
+        # Every subscriber's consumer is running (it joins its group as it starts).
+        if any(getattr(sub, "consumer", None) is None for sub in self.broker.subscribers):
+            return False
         try:
             kafka_ok = await self.broker.ping(timeout=2)
             redis_ok = bool(await asyncio.wait_for(self.redis.ping(), 2))
@@ -77,7 +86,35 @@ class ServiceRuntime:
         finally:
             await self.stop()
 
+    async def measure_lag(self) -> None:
+        """Per assigned partition: the log end offset minus this consumer's position."""
+        for sub in self.broker.subscribers:
+            consumer = getattr(sub, "consumer", None)
+            group = getattr(sub, "group_id", None) or "-"
+            if consumer is None:
+                continue
+            for tp in consumer.assignment():
+                end = consumer.highwater(tp)
+                if end is None:
+                    continue
+                position = await consumer.position(tp)
+                CONSUMER_LAG.labels(tp.topic, str(tp.partition), group).set(max(0, end - position))
+
     def add_operational_routes(self, app: FastAPI) -> None:
+        @app.middleware("http")
+        async def count_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+            if request.url.path in OPERATIONAL_PATHS and "x-forwarded-for" in request.headers:
+                # Probes and Prometheus reach the pod directly; through the gateway these do not exist.
+                return Response(status_code=404)
+            started = time.perf_counter()
+            response = await call_next(request)
+            route = request.scope.get("route")
+            # The route's template, not the raw path: ids in paths would explode the label set.
+            name = getattr(route, "path", "unmatched")
+            HTTP_REQUESTS.labels(name, request.method, str(response.status_code)).inc()
+            HTTP_LATENCY.labels(name, request.method).observe(time.perf_counter() - started)
+            return response
+
         @app.get("/healthz", include_in_schema=False)
         async def healthz() -> dict[str, str]:
             # Liveness is process-local: a broker outage must not restart every pod at once.
@@ -91,4 +128,8 @@ class ServiceRuntime:
 
         @app.get("/metrics", include_in_schema=False)
         async def metrics() -> Response:
+            try:
+                await self.measure_lag()
+            except Exception:  # lag is best effort; the other metrics must still be served
+                log.debug("lag measurement failed", exc_info=True)
             return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -8,7 +8,8 @@ ROOT=$(pwd)
 WANT_NODE=${WANT_NODE:-1}
 
 need_debs=()
-for pkg in redis-server nginx espeak-ng sox libsox-fmt-base fonts-noto-color-emoji fonts-dejavu-core chromium openjdk-17-jre-headless maven; do
+for pkg in redis-server nginx espeak-ng sox libsox-fmt-base fonts-noto-color-emoji fonts-dejavu-core chromium \
+           openjdk-17-jre-headless maven golang-go curl; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_debs+=("$pkg")
 done
 # The machine may ship java and mvn outside Debian's packages: don't install them twice.
@@ -16,6 +17,8 @@ if command -v java >/dev/null && java -version 2>&1 | grep -qE 'version "(1[7-9]
   need_debs=("${need_debs[@]/openjdk-17-jre-headless}")
 fi
 command -v mvn >/dev/null && need_debs=("${need_debs[@]/maven}")
+command -v go >/dev/null && need_debs=("${need_debs[@]/golang-go}")
+command -v curl >/dev/null && need_debs=("${need_debs[@]/curl}")
 need_debs=($(printf '%s\n' "${need_debs[@]}" | grep -v '^$' || true))
 if [ ${#need_debs[@]} -gt 0 ]; then
   echo "[setup] installing Debian packages: ${need_debs[*]}"
@@ -41,4 +44,6 @@ fi
 
 # Kafka broker jars from Maven Central, cached under var/cache.
 .venv/bin/python -c "import sys; sys.path.insert(0, 'deploy/local'); import stack; from pathlib import Path; stack.kafka_libs(Path('var/cache').resolve())"
+# Strimzi and KEDA CRD schemas for the offline manifest validation (Maven Central, Go module proxy).
+bash deploy/k8s/fetch-schemas.sh >/dev/null
 echo "[setup] done"

@@ -1,0 +1,57 @@
+"""How every service connects to Kafka and sits behind proxies: one place, from ``MCF_*`` variables.
+
+Locally the broker listens in plain text on loopback; on Kubernetes (Strimzi) each service logs in with
+its own SCRAM-SHA-512 user over TLS, which is what makes the per-service ACLs apply.
+"""
+
+from __future__ import annotations
+
+import ssl
+from typing import Any, Literal
+
+from faststream.security import BaseSecurity, SASLScram256, SASLScram512
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConnectionSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MCF_", extra="ignore")
+
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: str | None = None  # the cluster CA (Strimzi's <cluster>-cluster-ca-cert)
+    # Proxies whose X-Forwarded-For is believed (the Ingress controller's addresses in a cluster),
+    # so that per-client limits see the holder's address, not the proxy's.
+    forwarded_allow_ips: str = "127.0.0.1"
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        if self.kafka_security_protocol == "PLAINTEXT":
+            return None
+        return ssl.create_default_context(cafile=self.kafka_ssl_cafile)
+
+    def broker_security(self) -> BaseSecurity | None:
+        """For FastStream's KafkaBroker."""
+        context = self.ssl_context()
+        if self.kafka_security_protocol == "SASL_SSL":
+            if not self.kafka_sasl_username or self.kafka_sasl_password is None:
+                raise ValueError("SASL_SSL needs MCF_KAFKA_SASL_USERNAME and MCF_KAFKA_SASL_PASSWORD")
+            scram = SASLScram512 if self.kafka_sasl_mechanism == "SCRAM-SHA-512" else SASLScram256
+            return scram(self.kafka_sasl_username, self.kafka_sasl_password.get_secret_value(), ssl_context=context)
+        if context is not None:
+            return BaseSecurity(ssl_context=context)
+        return None
+
+    def client_kwargs(self) -> dict[str, Any]:
+        """For plain aiokafka clients (replays, topic administration)."""
+        kwargs: dict[str, Any] = {"security_protocol": self.kafka_security_protocol}
+        if self.kafka_security_protocol != "PLAINTEXT":
+            kwargs["ssl_context"] = self.ssl_context()
+        if self.kafka_security_protocol == "SASL_SSL":
+            kwargs.update(
+                sasl_mechanism=self.kafka_sasl_mechanism,
+                sasl_plain_username=self.kafka_sasl_username,
+                sasl_plain_password=self.kafka_sasl_password.get_secret_value() if self.kafka_sasl_password else None,
+            )
+        return kwargs
