@@ -95,7 +95,9 @@ class _DeliveryMiddleware(BaseMiddleware):
         topic = msg.raw_message.topic
         group = guard.groups.get(topic, "?")
         event_id = msg.headers.get("ce_id")
-        if event_id and await guard.processed.seen(group, event_id):
+        # A dead letter republished as-is (its dlq_* headers kept) is an operator's deliberate retry.
+        replayed = "dlq_reason" in msg.headers
+        if event_id and not replayed and await guard.processed.seen(group, event_id):
             EVENTS_HANDLED.labels(topic, group, "duplicate").inc()
             return None
         attempt = 0

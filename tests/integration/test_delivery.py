@@ -165,3 +165,17 @@ async def test_poison_and_failing_messages_are_parked_with_their_reason_and_do_n
     assert failing["dlq_reason"].startswith("gave up after 5 attempts")
     assert failing["dlq_original_topic"] == probe.topic and failing["dlq_consumer_group"] == "probe"
     assert await probe.committed() == 3
+
+
+async def test_an_operator_replays_a_parked_message_once_the_cause_is_fixed(probe: Probe) -> None:
+    probe.start()
+    await probe.redis.set("probe:broken", b"1")
+    await probe.send(5)
+    dlq = f"{probe.topic}.dlq"
+    [parked] = await read_topic(probe.state.kafka_bootstrap, dlq, until=lambda rs: len(rs) >= 1, timeout=60)
+    assert await probe.effects() == []
+    await probe.redis.delete("probe:broken")  # the dependency is back
+    # Republished as-is, dlq_* headers included: a deliberate retry, not a duplicate to skip.
+    await publish_raw(probe.state.kafka_bootstrap, probe.topic, parked.value, key=parked.key, headers=parked.headers)
+    await eventually(lambda: _has(probe, "5"), timeout=30)
+    assert await probe.effects() == ["5"]

@@ -43,6 +43,8 @@ def create_app() -> FastAPI:
     async def handle(body: dict[str, Any]) -> None:
         if body.get("poison"):
             raise ValueError("not a number")  # a transient-looking error: retried, then parked
+        if await rt.redis.exists("probe:broken"):
+            raise ConnectionError("a dependency is down")
         await rt.redis.rpush("probe:started", str(body["n"]))
         await asyncio.sleep(slow)
         await rt.redis.rpush("probe:effects", str(body["n"]))
