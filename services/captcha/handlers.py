@@ -107,7 +107,7 @@ class CaptchaService:
             CaptchaChallengeIssued(
                 request_id=challenge.request_id,
                 challenge_id=challenge.challenge_id,
-                kind=public.kind.value,  # type: ignore[arg-type]
+                kind=public.kind.value,
                 prompt=public.prompt_word or "Saisissez les caractères de l'image",
                 picture_urls=[picture_url(challenge, c) for c in public.choice_ids] or [text_picture_url(challenge)],
                 audio_url=audio_url(challenge),

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from contracts.envelope import Envelope
 from contracts.registration import AccountActivated, AccountRequested, PasswordResetRequested
 from eventing.errors import RetryLater
+from services.mailer.adapters.dead_letters import TriggerRecord
 from services.mailer.adapters.redis_state import Contacts, MailerState, MailJob
 from services.mailer.domain.links import ConfirmationLink, PasswordResetLink
 from services.mailer.domain.mail import MailKind
@@ -25,7 +26,10 @@ class MailerHandlers:
     mail: MailSettings
     clock: Callable[[], datetime] = _now
 
-    async def on_account_requested(self, event: AccountRequested, env: Envelope) -> None:
+    # ``trigger`` is the consumed record; it goes on the job so a mail that fails for good can park it.
+    async def on_account_requested(
+        self, event: AccountRequested, env: Envelope, trigger: TriggerRecord | None = None
+    ) -> None:
         contacts = Contacts(
             event.request_id,
             event.holder_id,
@@ -37,25 +41,29 @@ class MailerHandlers:
         await self.state.remember_contacts(contacts, event.expires_at, self.clock())
         passed_by = await self.state.passed(event.request_id)
         if passed_by:  # the check was passed before we learnt the address: act now
-            await self._after_check(contacts, passed_by, env.correlation_id)
+            await self._after_check(contacts, passed_by, env.correlation_id, trigger)
 
-    async def on_captcha_passed(self, request_id: str, env: Envelope) -> None:
+    async def on_captcha_passed(self, request_id: str, env: Envelope, trigger: TriggerRecord | None = None) -> None:
         # Remember the pass for as long as a request can live, in case the contacts come later.
         await self.state.mark_passed(request_id, env.event_id, ttl_s=8 * 24 * 3600)
         contacts = await self.state.contacts(request_id)
         if contacts:
-            await self._after_check(contacts, env.event_id, env.correlation_id)
+            await self._after_check(contacts, env.event_id, env.correlation_id, trigger)
 
     async def on_captcha_failed(self, request_id: str) -> None:
         await self.state.forget_contacts(request_id)
 
-    async def on_link_requested(self, request_id: str, resend_number: int, env: Envelope) -> None:
+    async def on_link_requested(
+        self, request_id: str, resend_number: int, env: Envelope, trigger: TriggerRecord | None = None
+    ) -> None:
         contacts = await self.state.contacts(request_id)
         if contacts is None or contacts.purpose != "signup":
             return  # an expired request, or a decoy: nothing to send, and nothing to tell
-        await self._queue_confirmation(contacts, env.event_id, env.correlation_id, f"resend-{resend_number}")
+        await self._queue_confirmation(contacts, env.event_id, env.correlation_id, f"resend-{resend_number}", trigger)
 
-    async def on_account_activated(self, event: AccountActivated, env: Envelope) -> None:
+    async def on_account_activated(
+        self, event: AccountActivated, env: Envelope, trigger: TriggerRecord | None = None
+    ) -> None:
         job_id = f"welcome:{event.holder_id}"
         contacts = await self.state.contacts(event.request_id)
         if contacts is None:
@@ -72,10 +80,13 @@ class MailerHandlers:
             correlation_id=env.correlation_id,
             subject_id=event.request_id,
             holder_id=event.holder_id,
+            trigger=dict(trigger) if trigger else None,
         )
         await self.state.enqueue(job, self.clock())
 
-    async def on_password_reset_requested(self, event: PasswordResetRequested, env: Envelope) -> None:
+    async def on_password_reset_requested(
+        self, event: PasswordResetRequested, env: Envelope, trigger: TriggerRecord | None = None
+    ) -> None:
         link = PasswordResetLink.mint(self.mail, self.clock())
         job = MailJob(
             job_id=f"password_reset:{event.reset_id}",
@@ -90,10 +101,13 @@ class MailerHandlers:
             token_sha256=link.token_hash,
             link_expires_at=link.expires_at.isoformat(),
             link_url=link.url,
+            trigger=dict(trigger) if trigger else None,
         )
         await self.state.enqueue(job, self.clock())
 
-    async def _after_check(self, contacts: Contacts, cause_event_id: str, correlation_id: str) -> None:
+    async def _after_check(
+        self, contacts: Contacts, cause_event_id: str, correlation_id: str, trigger: TriggerRecord | None
+    ) -> None:
         """The security check of this request is passed: the mail its purpose calls for, once."""
         if contacts.purpose == "existing_account":
             job = MailJob(
@@ -106,13 +120,14 @@ class MailerHandlers:
                 subject_id=contacts.request_id,
                 holder_id=contacts.holder_id,
                 attempted_at=contacts.requested_at,
+                trigger=dict(trigger) if trigger else None,
             )
             await self.state.enqueue(job, self.clock())
         elif contacts.purpose == "signup":
-            await self._queue_confirmation(contacts, cause_event_id, correlation_id, "first")
+            await self._queue_confirmation(contacts, cause_event_id, correlation_id, "first", trigger)
 
     async def _queue_confirmation(
-        self, contacts: Contacts, cause_event_id: str, correlation_id: str, which: str
+        self, contacts: Contacts, cause_event_id: str, correlation_id: str, which: str, trigger: TriggerRecord | None
     ) -> None:
         # Both arrival orders may get here: the job id makes each link go out once.
         link = ConfirmationLink.mint(self.mail, self.clock())
@@ -129,5 +144,6 @@ class MailerHandlers:
             token_sha256=link.token_hash,
             link_expires_at=link.expires_at.isoformat(),
             link_url=link.url,
+            trigger=dict(trigger) if trigger else None,
         )
         await self.state.enqueue(job, self.clock())

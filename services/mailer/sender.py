@@ -2,8 +2,13 @@
 
 Several senders run side by side, so one mail waiting on a slow or refusing server never holds up
 another holder's mail. A transient failure (4xx, connection) reschedules the job with back-off; a
-permanent one (5xx, or the recipient cap) emits ``MailFailed`` and parks the triggering event on its
-dead-letter topic.
+permanent one (5xx, or transient failures past the retry window) emits ``MailFailed`` and parks the
+event that queued the mail on its dead-letter topic (``<topic>.dlq``, see ``adapters/dead_letters.py``).
+A mail refused by the recipient cap emits ``MailFailed`` only: it is a decision, not a fault, and there
+is nothing for an operator to replay.
+
+A verdict is written on the job before it is reported (``delivered_at``, ``failure``), so a crash or a
+Kafka hiccup between the two repeats the report, never the SMTP transaction.
 """
 
 from __future__ import annotations
@@ -14,13 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from typing import Protocol
+from typing import Protocol, cast
 
 from prometheus_client import Counter, Gauge
 
 from contracts import topics
 from contracts.mailer import ConfirmationLinkSent, MailFailed, PasswordResetLinkSent
 from eventing.publishing import EventPublisher, derived_event_id
+from services.mailer.adapters.dead_letters import TriggerRecord
 from services.mailer.adapters.redis_state import MailerState, MailJob
 from services.mailer.domain.errors import PermanentMailError, TransientMailError
 from services.mailer.domain.links import ConfirmationLink, PasswordResetLink
@@ -46,6 +52,10 @@ class MessageSender(Protocol):
     async def send(self, message: EmailMessage) -> None: ...
 
 
+class DeadLetterSink(Protocol):
+    async def park(self, trigger: TriggerRecord, *, reason: str, error_type: str, mail_kind: str) -> None: ...
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -61,6 +71,7 @@ class MailSender:
     cap: RecipientCap
     lease_s: float = 60.0
     idle_s: float = 0.2
+    dead_letters: DeadLetterSink | None = None
     clock: Callable[[], datetime] = _now
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -93,10 +104,13 @@ class MailSender:
             await self._report_sent(job, datetime.fromisoformat(job.delivered_at))
             await self.state.complete(job)
             return True
+        if job.failure is not None:  # failed for good before a crash or a Kafka hiccup: report it
+            await self._report_failed(job)
+            return True
         if job.attempts == 0 and kind.counts_against_recipient_cap:
             sent = await self.state.count_send(recipient_cap_key(job.to), int(self.cap.window.total_seconds()))
             if not self.cap.allows_count(sent - 1):
-                await self._give_up(job, None, "recipient cap reached: too many mails to this address this hour")
+                await self._give_up(job, None, "recipient cap reached: too many mails to this address this hour", None)
                 return True
         now = self.clock()
         job.first_try_at = job.first_try_at or now.isoformat()
@@ -114,7 +128,7 @@ class MailSender:
             job.last_error = str(exc)
             waited = now - datetime.fromisoformat(job.first_try_at)
             if self.retry.give_up_after is not None and waited >= self.retry.give_up_after:
-                await self._give_up(job, None, f"still failing after {waited}: {exc}")
+                await self._give_up(job, exc.code, f"still failing after {waited}: {exc}", type(exc).__name__)
                 return True
             delay = self.retry.next_delay(job.attempts)
             log.info(
@@ -128,7 +142,7 @@ class MailSender:
             await self.state.reschedule(job, now + delay)
             return True
         except PermanentMailError as exc:
-            await self._give_up(job, exc.code, str(exc))
+            await self._give_up(job, exc.code, str(exc), type(exc).__name__)
             return True
         # Record the delivery before reporting it, so a failed report never causes a second mail.
         job.delivered_at = now.isoformat()
@@ -191,19 +205,36 @@ class MailSender:
                 event_id=event_id,
             )
 
-    async def _give_up(self, job: MailJob, smtp_code: int | None, reason: str) -> None:
+    async def _give_up(self, job: MailJob, smtp_code: int | None, reason: str, error_type: str | None) -> None:
+        """Record the verdict on the job first, then report it (``error_type`` None: nothing to park)."""
         log.warning("mail %s failed for good: %s", job.job_id, reason)
         MAILS.labels(job.kind, "failed").inc()
+        job.failure, job.failure_code, job.failure_type = reason[:500], smtp_code, error_type
+        await self.state.reschedule(job, self.clock() + timedelta(seconds=self.lease_s))
+        await self._report_failed(job)
+
+    async def _report_failed(self, job: MailJob) -> None:
+        assert job.failure is not None
+        if job.failure_type is not None:
+            if job.trigger is not None and self.dead_letters is not None:
+                await self.dead_letters.park(
+                    cast(TriggerRecord, job.trigger),
+                    reason=job.failure,
+                    error_type=job.failure_type,
+                    mail_kind=job.kind,
+                )
+            else:  # a job queued before triggers were recorded
+                log.warning("mail %s: no triggering record to park", job.job_id)
         await self.publisher.publish(
             topics.MAIL_FAILED,
             MailFailed(
                 kind=job.kind,
-                reason=reason[:500],
-                smtp_code=smtp_code,  # type: ignore[arg-type]
+                reason=job.failure,
+                smtp_code=job.failure_code,
                 failed_at=self.clock(),
             ),
             key=job.subject_id,
             correlation_id=job.correlation_id,
             event_id=derived_event_id(job.job_id, "failed"),
         )
-        await self.state.complete(job)
+        await self.state.forget(job)

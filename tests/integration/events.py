@@ -47,7 +47,7 @@ def account_requested(
         first_name=first_name,
         expires_at=datetime.now(UTC) + timedelta(days=7),
         channel="api",
-        purpose=purpose,  # type: ignore[arg-type]
+        purpose=purpose,
     )
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from redis.asyncio import Redis
 
+from eventing.redis_store import as_text
 from services.captcha.domain.challenge import Challenge
 from services.captcha.domain.records import challenge_from_record, challenge_to_record
 
@@ -43,11 +44,11 @@ class RedisChallengeStore:
         if not request_id or len(request_id) > 64:
             return None
         raw = await self._r.get(f"captcha:req:{request_id}")
-        return raw.decode() if raw else None
+        return as_text(raw) if raw else None
 
     async def cached_media(self, key: str) -> bytes | None:
         raw = await self._r.get(f"captcha:media:{key}")
-        return bytes(raw) if raw is not None else None
+        return raw if isinstance(raw, bytes) else None
 
     async def cache_media(self, key: str, data: bytes, ttl_s: int) -> None:
         await self._r.set(f"captcha:media:{key}", data, ex=max(1, ttl_s))

@@ -267,7 +267,7 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
             AnswerOut(
                 status=outcome.verdict.value,
                 reason=reason,
-                message=message,  # type: ignore[arg-type]
+                message=message,
                 attempts_left=left,
             ).model_dump(),
             status_code=status,

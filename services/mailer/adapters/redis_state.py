@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from redis.asyncio import Redis
+
+from eventing.redis_store import as_text
 
 QUEUE = "mail:queue"
 
@@ -55,6 +57,13 @@ class MailJob:
     first_try_at: str | None = None
     last_error: str | None = None
     delivered_at: str | None = None  # the SMTP server accepted it; only the report may be missing
+    # The consumed record that queued the job (a ``dead_letters.TriggerRecord``): parked on its topic's
+    # dead-letter topic if the mail fails for good.
+    trigger: dict[str, Any] | None = field(default=None, repr=False)
+    # Failed for good (5xx, retries exhausted, recipient cap): only the reports may be missing.
+    failure: str | None = None
+    failure_code: int | None = None
+    failure_type: str | None = None  # the error class; None for the recipient cap (nothing to park)
 
 
 class MailerState:
@@ -80,7 +89,7 @@ class MailerState:
 
     async def passed(self, request_id: str) -> str | None:
         raw = await self._r.get(f"mail:passed:{request_id}")
-        return raw.decode() if raw else None
+        return as_text(raw) if raw else None
 
     # the queue
     async def enqueue(self, job: MailJob, due: datetime) -> bool:
@@ -96,7 +105,7 @@ class MailerState:
         job_id = await self._claim(keys=[QUEUE], args=[now.timestamp(), now.timestamp() + lease_s])
         if not job_id:
             return None
-        raw = await self._r.get(f"mail:job:{job_id.decode()}")
+        raw = await self._r.get(f"mail:job:{as_text(job_id)}")
         if raw is None:  # completed by another sender meanwhile
             await self._r.zrem(QUEUE, job_id)
             return None
@@ -114,11 +123,18 @@ class MailerState:
         pipe.zrem(QUEUE, job.job_id)
         await pipe.execute()
 
+    async def forget(self, job: MailJob) -> None:
+        """Drop a job that failed for good: replaying its parked trigger may queue it again."""
+        pipe = self._r.pipeline()
+        pipe.delete(f"mail:job:{job.job_id}")
+        pipe.zrem(QUEUE, job.job_id)
+        await pipe.execute()
+
     async def was_sent(self, job_id: str) -> bool:
         return bool(await self._r.exists(f"mail:sent:{job_id}"))
 
     async def queued(self) -> int:
-        return cast(int, await self._r.zcard(QUEUE))
+        return int(await self._r.zcard(QUEUE))
 
     # anti-bombing: a fixed one-hour window per recipient (hashed key: no address in Redis)
     async def count_send(self, recipient_key: str, window_s: int) -> int:

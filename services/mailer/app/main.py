@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Annotated
 
 from fastapi import FastAPI
+from faststream import Depends
+from faststream.kafka import KafkaMessage
 
 from contracts import topics
 from contracts.captcha import CaptchaFailed, CaptchaPassed
@@ -18,6 +21,7 @@ from contracts.registration import (
 )
 from eventing.consuming import CurrentEnvelope, declare_publisher, subscribe
 from eventing.service import ServiceRuntime
+from services.mailer.adapters.dead_letters import KafkaDeadLetters, TriggerRecord, trigger_from_consumer_record
 from services.mailer.adapters.redis_state import MailerState
 from services.mailer.adapters.smtp import SmtpMailer
 from services.mailer.adapters.templates import JinjaTemplateRenderer
@@ -26,6 +30,14 @@ from services.mailer.sender import MailSender
 from services.mailer.settings import Settings
 
 GROUP = "mailer"
+
+
+def _trigger(message: KafkaMessage) -> TriggerRecord:
+    return trigger_from_consumer_record(message.raw_message)
+
+
+# The record in hand: kept on the mail job it queues, parked on the dead-letter topic if that mail fails.
+Trigger = Annotated[TriggerRecord, Depends(_trigger)]
 
 
 def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
@@ -39,28 +51,28 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
     broker, guard = rt.broker, rt.guard
 
     @subscribe(broker, guard, topics.ACCOUNT_REQUESTED, group_id=GROUP)
-    async def account_requested(event: AccountRequested, env: CurrentEnvelope) -> None:
-        await handlers.on_account_requested(event, env)
+    async def account_requested(event: AccountRequested, env: CurrentEnvelope, trigger: Trigger) -> None:
+        await handlers.on_account_requested(event, env, trigger)
 
     @subscribe(broker, guard, topics.CAPTCHA_PASSED, group_id=GROUP)
-    async def captcha_passed(event: CaptchaPassed, env: CurrentEnvelope) -> None:
-        await handlers.on_captcha_passed(event.request_id, env)
+    async def captcha_passed(event: CaptchaPassed, env: CurrentEnvelope, trigger: Trigger) -> None:
+        await handlers.on_captcha_passed(event.request_id, env, trigger)
 
     @subscribe(broker, guard, topics.CAPTCHA_FAILED, group_id=GROUP)
     async def captcha_failed(event: CaptchaFailed) -> None:
         await handlers.on_captcha_failed(event.request_id)
 
     @subscribe(broker, guard, topics.ACCOUNT_ACTIVATED, group_id=GROUP)
-    async def account_activated(event: AccountActivated, env: CurrentEnvelope) -> None:
-        await handlers.on_account_activated(event, env)
+    async def account_activated(event: AccountActivated, env: CurrentEnvelope, trigger: Trigger) -> None:
+        await handlers.on_account_activated(event, env, trigger)
 
     @subscribe(broker, guard, topics.CONFIRMATION_LINK_REQUESTED, group_id=GROUP)
-    async def link_requested(event: ConfirmationLinkRequested, env: CurrentEnvelope) -> None:
-        await handlers.on_link_requested(event.request_id, event.resend_number, env)
+    async def link_requested(event: ConfirmationLinkRequested, env: CurrentEnvelope, trigger: Trigger) -> None:
+        await handlers.on_link_requested(event.request_id, event.resend_number, env, trigger)
 
     @subscribe(broker, guard, topics.PASSWORD_RESET_REQUESTED, group_id=GROUP)
-    async def password_reset_requested(event: PasswordResetRequested, env: CurrentEnvelope) -> None:
-        await handlers.on_password_reset_requested(event, env)
+    async def password_reset_requested(event: PasswordResetRequested, env: CurrentEnvelope, trigger: Trigger) -> None:
+        await handlers.on_password_reset_requested(event, env, trigger)
 
     for produced in (topics.CONFIRMATION_LINK_SENT, topics.PASSWORD_RESET_LINK_SENT, topics.MAIL_FAILED):
         declare_publisher(broker, produced)
@@ -75,6 +87,7 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
         settings.retry(),
         settings.cap(),
         lease_s=settings.send_lease_s,
+        dead_letters=KafkaDeadLetters(broker, GROUP),
     )
 
     @asynccontextmanager
