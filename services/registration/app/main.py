@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -12,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 
 from contracts import topics
 from contracts.captcha import CaptchaChallengeIssued, CaptchaFailed, CaptchaPassed
@@ -24,10 +23,10 @@ from services.registration.adapters.argon2_hasher import Argon2PasswordHasher
 from services.registration.adapters.keys import holder_id_key, session_signing_key
 from services.registration.adapters.store import RegistrationStore
 from services.registration.adapters.tokens import AccessTokens
-from services.registration.app.api import ACTIVATION_ERRORS, router
+from services.registration.app import web
+from services.registration.app.api import router
 from services.registration.domain.account import LifecyclePolicy
 from services.registration.domain.cgu import CguDocument
-from services.registration.domain.errors import DomainError
 from services.registration.handlers import Registration
 from services.registration.settings import Settings
 
@@ -59,15 +58,6 @@ CGU_TEXT = (
     "Conditions générales d'utilisation du service Mon Compte Formation (version 2026-01). "
     "Le titulaire accède à ses droits à la formation ; ses données sont traitées pour la gestion de son compte."
 )
-
-
-def page(title: str, body: str) -> str:
-    return (
-        f'<!doctype html><html lang="fr"><head><meta charset="utf-8">'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)} – Mon Compte Formation</title></head>"
-        f"<body><main><h1>{html.escape(title)}</h1>{body}</main></body></html>"
-    )
 
 
 def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
@@ -209,58 +199,7 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
         return JSONResponse({"errors": items}, status_code=422)
 
     app.include_router(router(reg, secure_cookies=secure))
-
-    @app.get("/activation", response_class=HTMLResponse, include_in_schema=False)
-    async def activation_page(token: str = "") -> HTMLResponse:
-        try:
-            outcome = await reg.activate(token) if 16 <= len(token) <= 200 else None
-        except DomainError as exc:
-            status_code, _code = ACTIVATION_ERRORS.get(type(exc), (410, exc.code))
-            return HTMLResponse(
-                page(
-                    "Lien de confirmation",
-                    f'<p>{html.escape(str(exc))}</p><p><a href="/">Retour à l\'accueil</a></p>',
-                ),
-                status_code=status_code,
-            )
-        except Exception as exc:  # e.g. two clicks at once: never a stack trace for the holder
-            log.warning("activation page: %r", exc)
-            return HTMLResponse(
-                page(
-                    "Lien de confirmation",
-                    "<p>Un incident temporaire empêche l'activation. Réessayez dans un instant.</p>",
-                ),
-                status_code=503,
-            )
-        if outcome is None:
-            return HTMLResponse(
-                page("Lien de confirmation", "<p>Ce lien de confirmation n'est pas valide.</p>"),
-                status_code=404,
-            )
-        if outcome.already_active:
-            return HTMLResponse(
-                page(
-                    "Compte déjà activé",
-                    '<p>Votre compte est déjà activé. <a href="/connexion">Connectez-vous</a>.</p>',
-                )
-            )
-        return HTMLResponse(
-            page(
-                "Compte activé",
-                "<p>Bienvenue dans votre compte personnel de formation. "
-                "Votre compte personnel sécurisé est activé.</p>"
-                '<p><a href="/connexion">Se connecter</a></p>',
-            )
-        )
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    async def home() -> HTMLResponse:
-        return HTMLResponse(
-            page(
-                "Mon Compte Formation",
-                '<p><a href="/inscription">Je crée mon compte</a></p><p><a href="/connexion">Se connecter</a></p>',
-            )
-        )
+    app.include_router(web.router(reg, secure_cookies=secure, cgu_text=CGU_TEXT))  # the holder's pages
 
     return rt, app
 
