@@ -13,7 +13,12 @@ MailKind = Literal["confirmation", "welcome", "password_reset", "duplicate_signu
 
 
 class ConfirmationLinkSent(EventData):
-    """The confirmation mail left. Only the token's hash travels: the link itself is in the mailbox."""
+    """A confirmation link was minted and its mail handed to SMTP (``sent_at``: the first attempt).
+
+    Published *before* the first attempt, so registration knows the link before the holder can click it.
+    Only the token's hash travels: the link itself is in the mailbox. If the mail can never be delivered,
+    ``MailFailed`` follows and the link simply goes unused.
+    """
 
     EVENT_TYPE: ClassVar[str] = "fr.mcf.mailer.confirmation_link_sent"
 

@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, ge
 from redis.asyncio import Redis
 
 from eventing.delivery import DeliveryGuard, RetryPolicy
+from eventing.http_limits import BodyLimit
 from eventing.kafka import new_broker
 from eventing.publishing import EventPublisher
 from eventing.redis_store import RedisProcessedEvents
@@ -100,7 +101,9 @@ class ServiceRuntime:
                 position = await consumer.position(tp)
                 CONSUMER_LAG.labels(tp.topic, str(tp.partition), group).set(max(0, end - position))
 
-    def add_operational_routes(self, app: FastAPI) -> None:
+    def add_operational_routes(self, app: FastAPI, max_body_bytes: int = 64 * 1024) -> None:
+        app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+
         @app.middleware("http")
         async def count_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
             if request.url.path in OPERATIONAL_PATHS and "x-forwarded-for" in request.headers:

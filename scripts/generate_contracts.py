@@ -4,6 +4,8 @@
   that exists is never overwritten with an incompatible schema: a breaking change needs a new topic.
 - ``contracts/asyncapi/<service>.yaml``: the AsyncAPI 3 document of each service, built by FastStream
   from the service's real broker (its subscribers and publishers), without connecting to Kafka.
+- ``contracts/openapi/<service>.json``: the OpenAPI document of each public JSON API, from the FastAPI app
+  (the fuzz test in ``tests/integration/test_api_fuzz.py`` runs against the committed file).
 - ``docs/topics.md``: the topic catalog as a table.
 
 ``--check`` writes nothing and exits 1 when a committed file differs from what the code generates
@@ -28,7 +30,9 @@ from contracts.topics import CATALOG, physical_topics
 
 ROOT = Path(__file__).resolve().parents[1]
 ASYNCAPI_DIR = ROOT / "contracts" / "asyncapi"
+OPENAPI_DIR = ROOT / "contracts" / "openapi"
 SERVICES = ("registration", "captcha", "mailer", "rights")
+OPENAPI_SERVICES = ("registration",)  # the holder-facing JSON API under /api/v1
 
 
 def expected_files() -> dict[Path, str]:
@@ -39,7 +43,11 @@ def expected_files() -> dict[Path, str]:
         files[SCHEMA_DIR / file_name(model)] = render(schema_of(model))
     for name in SERVICES:
         module = importlib.import_module(f"services.{name}.app.main")
-        runtime, _app = module.build()
+        runtime, app = module.build()
+        if name in OPENAPI_SERVICES:
+            files[OPENAPI_DIR / f"{name}.json"] = (
+                json.dumps(app.openapi(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+            )
         spec = AsyncAPI(
             runtime.broker,
             title=f"Mon Compte Formation: {name}",

@@ -7,8 +7,10 @@ event that queued the mail on its dead-letter topic (``<topic>.dlq``, see ``adap
 A mail refused by the recipient cap emits ``MailFailed`` only: it is a decision, not a fault, and there
 is nothing for an operator to replay.
 
-A verdict is written on the job before it is reported (``delivered_at``, ``failure``), so a crash or a
-Kafka hiccup between the two repeats the report, never the SMTP transaction.
+A link mail's ``…LinkSent`` event is published before the first SMTP attempt (``announced_at`` on the job),
+so registration knows a link before the holder can click it. A failure verdict is written on the job
+before it is reported (``failure``), so a crash or a Kafka hiccup between the two repeats the report,
+never the SMTP transaction.
 """
 
 from __future__ import annotations
@@ -100,10 +102,6 @@ class MailSender:
             QUEUED.set(await self.state.queued())
             return False
         kind = MailKind(job.kind)
-        if job.delivered_at:  # sent before a crash or a Kafka hiccup: only the report is missing
-            await self._report_sent(job, datetime.fromisoformat(job.delivered_at))
-            await self.state.complete(job)
-            return True
         if job.failure is not None:  # failed for good before a crash or a Kafka hiccup: report it
             await self._report_failed(job)
             return True
@@ -114,6 +112,12 @@ class MailSender:
                 return True
         now = self.clock()
         job.first_try_at = job.first_try_at or now.isoformat()
+        if job.announced_at is None:
+            # Registration must know the link's hash before the holder can possibly click it: announce it
+            # before handing the mail to SMTP (recorded on the job, so a retry does not announce twice).
+            await self._report_sent(job, now)
+            job.announced_at = now.isoformat()
+            await self.state.reschedule(job, now + timedelta(seconds=self.lease_s))
         outgoing = compose(
             self._request(job),
             settings=self.mail,
@@ -144,11 +148,7 @@ class MailSender:
         except PermanentMailError as exc:
             await self._give_up(job, exc.code, str(exc), type(exc).__name__)
             return True
-        # Record the delivery before reporting it, so a failed report never causes a second mail.
-        job.delivered_at = now.isoformat()
-        await self.state.reschedule(job, now + timedelta(seconds=self.lease_s))
         MAILS.labels(job.kind, "sent").inc()
-        await self._report_sent(job, now)
         await self.state.complete(job)
         return True
 

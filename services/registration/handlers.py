@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -57,6 +58,17 @@ class SignupAccepted:
 
 
 @dataclass(frozen=True)
+class SignupThrottled:
+    """Too many sign-ups from one client address: each one issues a security check and may send mail."""
+
+    retry_after_s: int
+    code: str = "too_many_signups"
+    message: str = (
+        "Trop d'inscriptions ont été demandées depuis votre connexion internet. Réessayez dans quelques minutes."
+    )
+
+
+@dataclass(frozen=True)
 class Activation:
     holder_id: str
     already_active: bool
@@ -76,6 +88,9 @@ class LoginAccepted:
     access_token: str
 
 
+# What a minted link token looks like (base64url, at least 128 bits): only such a token is worth waiting for.
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{22,200}")
+
 INVALID_CREDENTIALS = LoginRefused("invalid_credentials", "Numéro de sécurité sociale ou mot de passe incorrect.")
 
 
@@ -92,7 +107,12 @@ class Registration:
     reset_ttl: timedelta
     reset_cooldown_s: int
     allow_test_email_domains: bool = False
+    signups_per_window: int = 30  # per client address (an office or a school shares one)
+    signup_window_s: int = 600
     clock: Callable[[], datetime] = _now
+    # The mailer hands the link to SMTP, then announces it (ConfirmationLinkSent); a holder who clicks the
+    # moment the mail lands may be faster than that announcement. Give it this long before saying "unknown".
+    link_grace_s: float = 3.0
 
     def __post_init__(self) -> None:
         # Verifying against this when the NIR is unknown keeps the answer's timing the same.
@@ -108,8 +128,15 @@ class Registration:
         return await asyncio.to_thread(self.hasher.verify, password_hash, password)
 
     # --- sign-up ----------------------------------------------------------------------------------
-    async def sign_up(self, form: SignupForm, channel: str) -> SignupAccepted | list[FieldError]:
+    async def sign_up(
+        self, form: SignupForm, channel: str, client: str | None = None
+    ) -> SignupAccepted | SignupThrottled | list[FieldError]:
         now = self.clock()
+        if client is not None:
+            window = self.signup_window_s
+            count = await self.store.count(f"signup:{client}:{int(now.timestamp()) // window}", window)
+            if count > self.signups_per_window:
+                return SignupThrottled(retry_after_s=window - int(now.timestamp()) % window)
         valid = validate_signup(form, now.date(), allow_test_email_domains=self.allow_test_email_domains)
         if isinstance(valid, list):
             return valid
@@ -211,7 +238,7 @@ class Registration:
     async def activate(self, token: str) -> Activation:
         """Raises UnknownLink, LinkExpired, RequestExpired or RequestRejected (domain errors)."""
         token_hash = sha256(token)
-        request_id = await self.store.request_for_link(token_hash)
+        request_id = await self._request_for_link(token)
         found = await self.store.request(request_id) if request_id else None
         if found is None:
             raise UnknownLink("Ce lien de confirmation n'est pas valide ou n'est plus utilisable.")
@@ -255,6 +282,16 @@ class Registration:
             )
             return Activation(account.holder_id, already_active=False)
 
+    async def _request_for_link(self, token: str) -> str | None:
+        token_hash = sha256(token)
+        grace = self.link_grace_s if _TOKEN_SHAPE.fullmatch(token) else 0.0
+        deadline = asyncio.get_running_loop().time() + grace
+        while (request_id := await self.store.request_for_link(token_hash)) is None:
+            if asyncio.get_running_loop().time() >= deadline:
+                return None
+            await asyncio.sleep(0.2)
+        return request_id
+
     async def resend(self, request_id: str) -> SignupRequest | None:
         """Raises CaptchaPending, ResendTooSoon, ResendLimitReached, RequestExpired... (domain errors)."""
         found = await self.store.request(request_id)
@@ -290,10 +327,13 @@ class Registration:
             holder_id: str | None = self.holder_id(nir)
         except (DomainError, ValueError):
             holder_id = None
-        nir_key, address_key = f"nir:{holder_id or 'invalid'}", f"addr:{client}"
+        # A string that cannot be a NIR has no account to protect: it counts against the client's address
+        # only. (One shared "invalid NIR" counter would let anyone lock out every holder who mistypes.)
+        nir_key = f"nir:{holder_id}" if holder_id else None
+        address_key = f"addr:{client}"
         since = (now - timedelta(hours=1)).timestamp()
         decision = evaluate_login(
-            [datetime.fromtimestamp(t, UTC) for t in await self.store.failures(nir_key, since)],
+            [datetime.fromtimestamp(t, UTC) for t in await self.store.failures(nir_key, since)] if nir_key else [],
             [datetime.fromtimestamp(t, UTC) for t in await self.store.failures(address_key, since)],
             now,
         )
@@ -304,9 +344,10 @@ class Registration:
         ok = await self._verify(account.password_hash if account else self._dummy_hash, password)
         if account is None or not ok:
             for key in (nir_key, address_key):
-                await self.store.add_failure(key, now.timestamp(), keep_s=3600)
+                if key:
+                    await self.store.add_failure(key, now.timestamp(), keep_s=3600)
             return INVALID_CREDENTIALS
-        await self.store.clear_failures(nir_key)
+        await self.store.clear_failures(f"nir:{account.holder_id}")
         if self.hasher.needs_rehash(account.password_hash):
             account.password_hash = await self._hash(password)
             await self.store.save_account(account)

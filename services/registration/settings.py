@@ -33,4 +33,5 @@ class Settings(BaseSettings):
     reset_cooldown_s: int = 60
     purge_interval_s: int = 300
     allow_test_email_domains: bool = False
-    max_body_bytes: int = 32 * 1024
+    signups_per_address: int = 30  # per 10 minutes: each sign-up issues a check and may send mail
+    max_body_bytes: int = 64 * 1024  # the gateway's client_max_body_size is the same

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,6 +18,7 @@ from services.captcha.domain.records import challenge_from_record, challenge_to_
 # rather than "404 Not Found", and replays of a passed answer are recognised as such.
 KEEP_AFTER_EXPIRY_S = 3600
 REQUEST_TTL_S = 8 * 24 * 3600
+LOCK_WAIT_S = 2.0
 
 
 class ChallengeBusy(Exception):
@@ -62,10 +64,16 @@ class RedisChallengeStore:
 
     @asynccontextmanager
     async def judging(self, challenge_id: str) -> AsyncIterator[None]:
-        """One answer at a time per challenge, so two simultaneous right answers pass only once."""
+        """One answer at a time per challenge, so two simultaneous right answers pass only once.
+
+        A second answer waits its turn (judging takes milliseconds); only a lock held for long is "busy".
+        """
         key = f"captcha:lock:{challenge_id}"
-        if not await self._r.set(key, b"1", nx=True, px=5000):
-            raise ChallengeBusy(challenge_id)
+        deadline = asyncio.get_running_loop().time() + LOCK_WAIT_S
+        while not await self._r.set(key, b"1", nx=True, px=5000):
+            if asyncio.get_running_loop().time() > deadline:
+                raise ChallengeBusy(challenge_id)
+            await asyncio.sleep(0.02)
         try:
             yield
         finally:

@@ -56,7 +56,8 @@ class MailJob:
     attempts: int = 0
     first_try_at: str | None = None
     last_error: str | None = None
-    delivered_at: str | None = None  # the SMTP server accepted it; only the report may be missing
+    announced_at: str | None = None  # the link's hash was published (before the first SMTP attempt)
+  # the SMTP server accepted it; only the report may be missing
     # The consumed record that queued the job (a ``dead_letters.TriggerRecord``): parked on its topic's
     # dead-letter topic if the mail fails for good.
     trigger: dict[str, Any] | None = field(default=None, repr=False)

@@ -177,6 +177,14 @@ class RegistrationStore:
         rid = await self._r.get(f"reg:resetlink:{token_sha256}")
         return await self.reset(as_text(rid)) if rid else None
 
+    async def count(self, key: str, ttl_s: int) -> int:
+        """A fixed-window counter: the number of hits in this window, this one included."""
+        pipe = self._r.pipeline()
+        pipe.incr(f"reg:rl:{key}")
+        pipe.expire(f"reg:rl:{key}", ttl_s, nx=True)
+        count, _ = await pipe.execute()
+        return int(count)
+
     async def claim(self, key: str, ttl_s: int) -> bool:
         """A cooldown: true the first time within ``ttl_s``."""
         return bool(await self._r.set(f"reg:cooldown:{key}", b"1", nx=True, ex=ttl_s))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Cookie, Path, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException
 
 from services.registration.adapters.store import LockBusy
 from services.registration.domain.account import (
@@ -24,7 +27,7 @@ from services.registration.domain.account import (
 from services.registration.domain.address import AddressForm
 from services.registration.domain.errors import DomainError, FieldError
 from services.registration.domain.signup import SignupForm
-from services.registration.handlers import LoginAccepted, Registration, SignupAccepted
+from services.registration.handlers import LoginAccepted, Registration, SignupAccepted, SignupThrottled
 
 SESSION_COOKIE = "mcf_session"
 RequestId = Annotated[str, Path(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -50,6 +53,7 @@ SHAPE_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 BODY_ERRORS: dict[int | str, dict[str, Any]] = {
     **SHAPE_ERRORS,
+    400: {"model": ErrorsOut, "description": "Unreadable body (not UTF-8, nested too deep)"},
     413: {"model": ErrorsOut, "description": "Request body too large"},
 }
 
@@ -167,18 +171,44 @@ ACTIVATION_ERRORS: dict[type[DomainError], tuple[int, str]] = {
 }
 
 
+class FrenchRefusalsRoute(APIRoute):
+    """FastAPI answers a body it cannot even decode (invalid UTF-8, JSON nested too deep for the parser) with
+    an English ``{"detail": ...}`` 400; this API answers every refusal in its one shape, in French."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def french(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except HTTPException as exc:
+                if exc.status_code != 400:
+                    raise
+                return one_error(
+                    400,
+                    "body",
+                    "unreadable_body",
+                    "Le contenu envoyé n'a pas pu être lu : envoyez un objet JSON encodé en UTF-8.",
+                )
+
+        return french
+
+
 def router(reg: Registration, *, secure_cookies: bool) -> APIRouter:
-    api = APIRouter(prefix="/api/v1")
+    api = APIRouter(prefix="/api/v1", route_class=FrenchRefusalsRoute)
 
     @api.post(
         "/registrations",
         status_code=202,
         response_model=RegistrationAccepted,
-        responses=BODY_ERRORS,
+        responses={**BODY_ERRORS, 429: {"model": ErrorsOut, "description": "too many sign-ups from this address"}},
         summary="Open an account (sign-up form)",
     )
-    async def sign_up(body: RegistrationIn) -> Any:
-        outcome = await reg.sign_up(body.to_form(), channel="api")
+    async def sign_up(body: RegistrationIn, request: Request) -> Any:
+        client = request.client.host if request.client else "unknown"
+        outcome = await reg.sign_up(body.to_form(), channel="api", client=client)
+        if isinstance(outcome, SignupThrottled):
+            return one_error(429, "body", outcome.code, outcome.message, {"Retry-After": str(outcome.retry_after_s)})
         if not isinstance(outcome, SignupAccepted):
             return errors(422, outcome)
         return JSONResponse(

@@ -10,8 +10,10 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contracts import topics
 from contracts.captcha import CaptchaChallengeIssued, CaptchaFailed, CaptchaPassed
@@ -44,6 +46,11 @@ SHAPE_MESSAGES = {
     "json_invalid": "Le contenu envoyé n'est pas un JSON valide.",
     "model_attributes_type": "Ce champ doit être un objet.",
     "dict_type": "Ce champ doit être un objet.",
+}
+
+HTTP_MESSAGES = {
+    404: ("not_found", "Cette adresse n'existe pas."),
+    405: ("method_not_allowed", "Cette opération n'est pas permise à cette adresse."),
 }
 
 SECURITY_HEADERS = {
@@ -96,6 +103,7 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
         reset_ttl=timedelta(hours=settings.password_reset_ttl_h),
         reset_cooldown_s=settings.reset_cooldown_s,
         allow_test_email_domains=settings.allow_test_email_domains,
+        signups_per_window=settings.signups_per_address,
     )
     broker, guard = rt.broker, rt.guard
 
@@ -166,17 +174,11 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
         docs_url="/api/v1/docs",
         redoc_url=None,
     )
-    rt.add_operational_routes(app)
+    rt.add_operational_routes(app, settings.max_body_bytes)
     secure = settings.public_base_url.startswith("https://")
 
     @app.middleware("http")
     async def guard_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > settings.max_body_bytes):
-            return JSONResponse(
-                {"errors": [{"field": "body", "code": "too_large", "message": "La requête est trop volumineuse."}]},
-                status_code=413,
-            )
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
@@ -184,11 +186,24 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # Unknown paths and wrong methods answer in the API's one shape, in French; pages keep HTML.
+        if not request.url.path.startswith("/api/"):
+            return await http_exception_handler(request, exc)
+        code, message = HTTP_MESSAGES.get(exc.status_code, ("http_error", "La requête n'a pas pu aboutir."))
+        return JSONResponse(
+            {"errors": [{"field": "path", "code": code, "message": message}]},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_r: Request, exc: RequestValidationError) -> JSONResponse:
         items = []
         for e in exc.errors():
-            loc = [str(p) for p in e["loc"] if p != "body"]
+            # A JSON syntax error's location is a character position, not a field: it concerns the body.
+            loc = [] if e["type"] == "json_invalid" else [str(p) for p in e["loc"] if p != "body"]
             items.append(
                 {
                     "field": ".".join(loc) or "body",

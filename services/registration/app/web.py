@@ -47,7 +47,7 @@ from services.registration.domain.cgu import CGU_REQUIRED
 from services.registration.domain.diploma import Diploma
 from services.registration.domain.errors import DomainError, FieldError
 from services.registration.domain.signup import SignupForm
-from services.registration.handlers import LoginAccepted, Registration, SignupAccepted
+from services.registration.handlers import LoginAccepted, Registration, SignupAccepted, SignupThrottled
 
 log = logging.getLogger("registration.web")
 
@@ -352,9 +352,13 @@ def router(reg: Registration, *, secure_cookies: bool, cgu_text: str) -> APIRout
             cgu_accepted=bool(token or values["cgu_accepted"]),
             honeypot=_text(form, "website"),
         )
-        outcome = await reg.sign_up(signup, channel="web")
+        client = request.client.host if request.client else "unknown"
+        outcome = await reg.sign_up(signup, channel="web", client=client)
         if isinstance(outcome, SignupAccepted):
             return see_other(f"/inscription/{outcome.request_id}/controle")
+        if isinstance(outcome, SignupThrottled):
+            state.add(None, outcome.message)
+            return await signup_page(request, state, 429, token)
         known = frozenset({*SIGNUP_TEXT_FIELDS, *PASSWORD_FIELDS, "apprenticeship_contract", "cgu_accepted"})
         state.add_all(outcome, known)
         return await signup_page(request, state, 422, token)

@@ -36,6 +36,17 @@ def _is_name_char(char: str) -> bool:
     return unicodedata.category(char)[0] in ("L", "M")
 
 
+MAX_MARKS_PER_LETTER = 2  # e.g. Vietnamese "ệ" decomposes to e + two marks when NFC cannot compose it
+
+
+def _longest_mark_run(text: str) -> int:
+    longest = run = 0
+    for char in text:
+        run = run + 1 if unicodedata.category(char)[0] == "M" else 0
+        longest = max(longest, run)
+    return longest
+
+
 def validate_name(field: str, raw: str | None) -> str | FieldError:
     """The normalised name, or the error to show. ``field`` is ``first_name`` or ``birth_name``."""
     required_message, label = _LABELS[field]
@@ -50,6 +61,12 @@ def validate_name(field: str, raw: str | None) -> str | FieldError:
             "invalid_characters",
             f"{label} ne peut contenir que des lettres (accentuées ou non), des espaces, des tirets et "
             "des apostrophes.",
+        )
+    if _longest_mark_run(name) > MAX_MARKS_PER_LETTER:
+        # Real names carry at most a couple of diacritics per letter; a stack of them ("zalgo") only
+        # garbles what staff and partners read.
+        return FieldError(
+            field, "invalid_characters", f"{label} contient trop d'accents sur une même lettre."
         )
     if unicodedata.category(name[0])[0] != "L" or unicodedata.category(name[-1])[0] not in "LM":
         return FieldError(field, "invalid_format", f"{label} doit commencer et se terminer par une lettre.")

@@ -80,3 +80,13 @@ def test_never_crashes(raw: str) -> None:
     assert isinstance(outcome, (str, FieldError))
     if isinstance(outcome, str):
         assert outcome == outcome.strip() and 0 < len(outcome) <= NAME_MAX_LENGTH
+
+
+def test_a_stack_of_accents_on_one_letter_is_refused_but_real_diacritics_pass() -> None:
+    from services.registration.domain.names import validate_name
+
+    refused = validate_name("birth_name", "E" + "\u0301" * 5)
+    assert not isinstance(refused, str) and refused.code == "invalid_characters"
+    assert "trop d'accents" in refused.message
+    for real in ("Nguyễn", "Chloé", "Ng\u0075\u031b\u0323y", "Zoë-Anaïs"):
+        assert isinstance(validate_name("first_name", real), str), real
