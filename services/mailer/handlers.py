@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from aiokafka import ConsumerRecord
+
+from contracts import topics
+from contracts.captcha import CaptchaFailed, CaptchaPassed
 from contracts.envelope import Envelope
+from contracts.mailer import ConfirmationLinkSent
 from contracts.registration import AccountActivated, AccountRequested, PasswordResetRequested
 from eventing.errors import RetryLater
+from eventing.replay import replay
 from services.mailer.adapters.dead_letters import TriggerRecord
 from services.mailer.adapters.redis_state import Contacts, MailerState, MailJob
 from services.mailer.domain.links import ConfirmationLink, PasswordResetLink
@@ -147,3 +153,79 @@ class MailerHandlers:
             trigger=dict(trigger) if trigger else None,
         )
         await self.state.enqueue(job, self.clock())
+
+
+@dataclass
+class Rebuilt:
+    contacts: int = 0
+    requeued: int = 0
+
+
+async def rebuild(handlers: MailerHandlers, bootstrap: str) -> Rebuilt:
+    """Refill an empty Redis from the topics: contacts and passes of live requests, and which requests
+    already had a link announced. A request that passed its check but never had a link announced gets
+    its confirmation queued again; an announced link is not sent a second time blindly (it may have been
+    delivered), and the holder's "resend" works again since the contacts are back."""
+    state, now = handlers.state, handlers.clock()
+    requested: dict[str, tuple[AccountRequested, Envelope]] = {}
+    passed: dict[str, Envelope] = {}
+    closed: set[str] = set()
+    announced: set[str] = set()
+
+    async def on_requested(record: ConsumerRecord[bytes, bytes]) -> None:
+        event = AccountRequested.model_validate_json(record.value or b"{}")
+        requested[event.request_id] = (event, _envelope(record))
+
+    async def on_passed(record: ConsumerRecord[bytes, bytes]) -> None:
+        passed[CaptchaPassed.model_validate_json(record.value or b"{}").request_id] = _envelope(record)
+
+    async def on_failed(record: ConsumerRecord[bytes, bytes]) -> None:
+        closed.add(CaptchaFailed.model_validate_json(record.value or b"{}").request_id)
+
+    async def on_announced(record: ConsumerRecord[bytes, bytes]) -> None:
+        announced.add(ConfirmationLinkSent.model_validate_json(record.value or b"{}").request_id)
+
+    for topic, handle in (
+        (topics.ACCOUNT_REQUESTED, on_requested),
+        (topics.CAPTCHA_PASSED, on_passed),
+        (topics.CAPTCHA_FAILED, on_failed),
+        (topics.CONFIRMATION_LINK_SENT, on_announced),
+    ):
+        await replay(bootstrap, topic, _tolerant(handle))
+    result = Rebuilt()
+    for request_id, (event, env) in requested.items():
+        if event.expires_at <= now or request_id in closed:
+            continue
+        contacts = Contacts(
+            request_id, event.holder_id, str(event.email), event.first_name, event.purpose, env.occurred_at.isoformat()
+        )
+        await state.remember_contacts(contacts, event.expires_at, now)
+        result.contacts += 1
+        pass_env = passed.get(request_id)
+        if pass_env is None:
+            continue
+        await state.mark_passed(request_id, pass_env.event_id, ttl_s=8 * 24 * 3600)
+        if event.purpose == "signup" and request_id not in announced:
+            await handlers._after_check(contacts, pass_env.event_id, pass_env.correlation_id, None)
+            result.requeued += 1
+        else:  # announced, or a warning whose fate is unknown: never a second copy from a rebuild
+            await state.mark_sent(f"confirmation:{request_id}:first")
+            await state.mark_sent(f"duplicate_signup:{request_id}")
+    await state.mark_rebuilt()
+    return result
+
+
+def _envelope(record: ConsumerRecord[bytes, bytes]) -> Envelope:
+    return Envelope.from_headers({k: v for k, v in (record.headers or ())})
+
+
+def _tolerant(
+    handle: Callable[[ConsumerRecord[bytes, bytes]], Awaitable[None]],
+) -> Callable[[ConsumerRecord[bytes, bytes]], Awaitable[None]]:
+    async def guarded(record: ConsumerRecord[bytes, bytes]) -> None:
+        try:
+            await handle(record)
+        except ValueError:  # a poison record was parked the first time; it is skipped again
+            pass
+
+    return guarded

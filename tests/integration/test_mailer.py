@@ -23,6 +23,7 @@ from redis.asyncio import Redis
 from contracts import topics
 from contracts.captcha import CaptchaFailed, CaptchaPassed
 from contracts.envelope import Envelope
+from contracts.registration import ConfirmationLinkRequested
 from contracts.topics import physical_topics
 from tests.conftest import TEST_ENV, Platform, local_services  # type: ignore[attr-defined]  # deploy/local/launcher.py
 from tests.integration.events import (
@@ -459,3 +460,44 @@ async def test_a_duplicate_sign_up_warns_the_real_owner_and_mails_nothing_to_the
         assert not [
             r for r in await read_all(platform, topics.CONFIRMATION_LINK_SENT.name) if r.key == dup["request_id"]
         ]
+
+
+async def test_a_wiped_mailer_rebuilds_from_the_topics_and_loses_no_holder(
+    platform: Platform, mailer_redis: Redis
+) -> None:
+    """Redis wiped: contacts and passes come back from the topics. A request whose link went out is not
+    mailed again (resend works again instead); a request still before its check gets its link once passed;
+    a request that passed while the mailer was down (its link never announced) gets exactly one mail."""
+    await queue_drained(mailer_redis)
+    delivered, waiting, later, unannounced = (new_request_id(t) for t in ("wdel", "wwait", "wlater", "wnone"))
+    emails = {rid: address(rid[:6]) for rid in (delivered, waiting, later, unannounced)}
+    await requested(platform, delivered, emails[delivered])
+    await passed(platform, delivered)
+    await platform.smtp.wait_for_mail(emails[delivered], subject_contains=CONFIRMATION)
+    await requested(platform, later, emails[later])
+    await consumed(mailer_redis, f"mail:contacts:{later}")
+
+    local_services.stop(platform.state, ("mailer",))
+    try:
+        await requested(platform, waiting, emails[waiting])
+        await requested(platform, unannounced, emails[unannounced])
+        await passed(platform, unannounced)  # passes while no mailer runs: nothing announced yet
+        await mailer_redis.flushdb()
+    finally:
+        local_services.start(platform.state, ("mailer",), extra_env=TEST_ENV)
+    assert await mailer_redis.exists("mail:rebuilt")  # rebuilt before the service declared itself ready
+
+    [mail] = await platform.smtp.wait_for_mail(emails[unannounced], subject_contains=CONFIRMATION)
+    assert await mailer_redis.exists(f"mail:contacts:{waiting}") and await mailer_redis.exists(f"mail:contacts:{later}")
+    await passed(platform, later)
+    await platform.smtp.wait_for_mail(emails[later], subject_contains=CONFIRMATION)
+
+    # The request whose link had been announced and delivered asks for a new one: the contacts are back.
+    resend = ConfirmationLinkRequested(request_id=delivered, resend_number=1)
+    await publish_event(platform, topics.CONFIRMATION_LINK_REQUESTED, resend, key=delivered, correlation_id=delivered)
+    await platform.smtp.wait_for_mail(emails[delivered], count=2, subject_contains=CONFIRMATION)
+
+    await asyncio.sleep(SETTLE_S)
+    assert [len(platform.smtp.mails_to(emails[rid])) for rid in (delivered, later, unannounced)] == [2, 1, 1]
+    assert platform.smtp.mails_to(emails[waiting]) == []  # its check is not passed: nothing may go out
+    assert confirmation_link(mail.text())

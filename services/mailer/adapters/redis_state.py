@@ -57,7 +57,7 @@ class MailJob:
     first_try_at: str | None = None
     last_error: str | None = None
     announced_at: str | None = None  # the link's hash was published (before the first SMTP attempt)
-  # the SMTP server accepted it; only the report may be missing
+    # the SMTP server accepted it; only the report may be missing
     # The consumed record that queued the job (a ``dead_letters.TriggerRecord``): parked on its topic's
     # dead-letter topic if the mail fails for good.
     trigger: dict[str, Any] | None = field(default=None, repr=False)
@@ -130,6 +130,15 @@ class MailerState:
         pipe.delete(f"mail:job:{job.job_id}")
         pipe.zrem(QUEUE, job.job_id)
         await pipe.execute()
+
+    async def mark_sent(self, job_id: str, keep_s: int = 30 * 24 * 3600) -> None:
+        await self._r.set(f"mail:sent:{job_id}", b"1", ex=keep_s)
+
+    async def needs_rebuild(self) -> bool:
+        return not await self._r.exists("mail:rebuilt")
+
+    async def mark_rebuilt(self) -> None:
+        await self._r.set("mail:rebuilt", b"1")
 
     async def was_sent(self, job_id: str) -> bool:
         return bool(await self._r.exists(f"mail:sent:{job_id}"))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
@@ -25,11 +27,12 @@ from services.mailer.adapters.dead_letters import KafkaDeadLetters, TriggerRecor
 from services.mailer.adapters.redis_state import MailerState
 from services.mailer.adapters.smtp import SmtpMailer
 from services.mailer.adapters.templates import JinjaTemplateRenderer
-from services.mailer.handlers import MailerHandlers
+from services.mailer.handlers import MailerHandlers, rebuild
 from services.mailer.sender import MailSender
 from services.mailer.settings import Settings
 
 GROUP = "mailer"
+log = logging.getLogger("mailer.app")
 
 
 def _trigger(message: KafkaMessage) -> TriggerRecord:
@@ -90,13 +93,29 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
         dead_letters=KafkaDeadLetters(broker, GROUP),
     )
 
+    async def rebuild_when_wiped() -> None:
+        while True:
+            try:
+                if await state.needs_rebuild():
+                    done = await rebuild(handlers, settings.kafka_bootstrap_servers)
+                    log.info("mailer state rebuilt from the topics: %s", done)
+            except Exception:
+                log.exception("rebuild failed; will try again")
+            await asyncio.sleep(2)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if await state.needs_rebuild():  # Redis was wiped (or this is the first start)
+            await rebuild(handlers, settings.kafka_bootstrap_servers)
         await rt.start()
         senders = asyncio.create_task(sender.run(settings.senders))
+        watcher = asyncio.create_task(rebuild_when_wiped())
         try:
             yield
         finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
             sender.stop()
             await senders
             await smtp.close()
