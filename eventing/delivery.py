@@ -16,7 +16,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from faststream import BaseMiddleware
 from faststream.kafka import KafkaBroker
@@ -28,6 +28,7 @@ from contracts.envelope import EnvelopeError
 from eventing.errors import PoisonMessage
 
 log = logging.getLogger("eventing.delivery")
+T = TypeVar("T")
 
 EVENTS_HANDLED = Counter("events_handled_total", "Events handled", ["topic", "group", "outcome"])
 
@@ -97,7 +98,7 @@ class _DeliveryMiddleware(BaseMiddleware):
         event_id = msg.headers.get("ce_id")
         # A dead letter republished as-is (its dlq_* headers kept) is an operator's deliberate retry.
         replayed = "dlq_reason" in msg.headers
-        if event_id and not replayed and await guard.processed.seen(group, event_id):
+        if event_id and not replayed and await self._infra(guard.processed.seen(group, event_id)):
             EVENTS_HANDLED.labels(topic, group, "duplicate").inc()
             return None
         attempt = 0
@@ -109,14 +110,14 @@ class _DeliveryMiddleware(BaseMiddleware):
             except _POISON as exc:
                 reason = exc.reason if isinstance(exc, PoisonMessage) else f"invalid message: {exc}"
                 log.warning("parking poison message from %s@%s: %s", topic, msg.raw_message.offset, reason)
-                await guard.park(msg, group, reason, exc)
+                await self._infra(guard.park(msg, group, reason, exc))
                 EVENTS_HANDLED.labels(topic, group, "dead_lettered").inc()
                 break
             except Exception as exc:
                 if attempt >= guard.retry.attempts:
                     reason = f"gave up after {attempt} attempts: {type(exc).__name__}: {exc}"
                     log.error("parking message from %s@%s: %s", topic, msg.raw_message.offset, reason)
-                    await guard.park(msg, group, reason, exc)
+                    await self._infra(guard.park(msg, group, reason, exc))
                     EVENTS_HANDLED.labels(topic, group, "dead_lettered").inc()
                     break
                 delay = guard.retry.delay(attempt)
@@ -133,8 +134,18 @@ class _DeliveryMiddleware(BaseMiddleware):
                 )
                 EVENTS_HANDLED.labels(topic, group, "handled").inc()
                 if event_id:
-                    await guard.processed.remember(group, event_id)
+                    await self._infra(guard.processed.remember(group, event_id))
                 return result
         if event_id:
-            await guard.processed.remember(group, event_id)
+            await self._infra(guard.processed.remember(group, event_id))
         return None
+
+    async def _infra(self, call: Awaitable[T]) -> T:
+        """Redis or Kafka failing under the runtime itself: the message will be rewound and redelivered;
+        wait first, so that a dependency that is down is not hammered in a hot loop."""
+        try:
+            return await call
+        except Exception:
+            log.warning("delivery runtime dependency failed; the message will be redelivered", exc_info=True)
+            await self._guard.sleep(self._guard.retry.max_delay_s)
+            raise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -59,13 +60,10 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
         "rights", kafka_bootstrap=settings.kafka_bootstrap_servers, redis_url=settings.redis_url
     )
     store = RightsStore(rt.redis)
-    holder = {"service": None}
-
+    @functools.cache
     def svc() -> RightsService:
         # The holder-id key is read at first use: the process can be built (AsyncAPI) without secrets.
-        if holder["service"] is None:
-            holder["service"] = RightsService(store, rt.publisher, settings.holder_key())  # type: ignore[assignment]
-        return holder["service"]  # type: ignore[return-value]
+        return RightsService(store, rt.publisher, settings.holder_key())
 
     @subscribe(rt.broker, rt.guard, topics.PARTNER_DECLARATIONS, group_id=GROUP)
     async def declaration(body: dict[str, Any]) -> None:
