@@ -5,5 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
 echo "== ruff"; ruff check .
+echo "== mypy --strict"; mypy
 echo "== architecture boundaries"; lint-imports
 echo "== pytest"; pytest -p no:cacheprovider "$@"
