@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from faststream.kafka import KafkaBroker
@@ -136,3 +138,35 @@ class ServiceRuntime:
             except Exception:  # lag is best effort; the other metrics must still be served
                 log.debug("lag measurement failed", exc_info=True)
             return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+async def refill_if_wiped(
+    name: str, is_empty: Callable[[], Awaitable[bool]], refill: Callable[[], Awaitable[object]]
+) -> None:
+    """Rebuild a Redis projection from the topics when it is found empty (wiped, or a first start)."""
+    if await is_empty():
+        log.info("%s rebuilt from the topics: %s", name, await refill())
+
+
+async def every(seconds: float, action: Callable[[], Awaitable[object]]) -> None:
+    """Run ``action`` forever, ``seconds`` apart; a failure is logged and the next run tries again."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await action()
+        except Exception:
+            log.exception("background task failed; it runs again in %.0f s", seconds)
+
+
+@asynccontextmanager
+async def in_background(*jobs: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
+    """Run ``jobs`` for the duration of the block; cancel and await them when it ends."""
+    tasks = [asyncio.create_task(job) for job in jobs]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,7 +21,7 @@ from contracts.registration import (
     PasswordResetRequested,
 )
 from eventing.consuming import CurrentEnvelope, declare_publisher, subscribe
-from eventing.service import ServiceRuntime
+from eventing.service import ServiceRuntime, every, in_background, refill_if_wiped
 from services.mailer.adapters.dead_letters import KafkaDeadLetters, TriggerRecord, trigger_from_consumer_record
 from services.mailer.adapters.redis_state import MailerState
 from services.mailer.adapters.smtp import SmtpMailer
@@ -93,29 +92,20 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
         dead_letters=KafkaDeadLetters(broker, GROUP),
     )
 
-    async def rebuild_when_wiped() -> None:
-        while True:
-            try:
-                if await state.needs_rebuild():
-                    done = await rebuild(handlers, settings.kafka_bootstrap_servers)
-                    log.info("mailer state rebuilt from the topics: %s", done)
-            except Exception:
-                log.exception("rebuild failed; will try again")
-            await asyncio.sleep(2)
+    async def refill() -> None:
+        await refill_if_wiped(
+            "mailer", state.needs_rebuild, lambda: rebuild(handlers, settings.kafka_bootstrap_servers)
+        )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if await state.needs_rebuild():  # Redis was wiped (or this is the first start)
-            await rebuild(handlers, settings.kafka_bootstrap_servers)
+        await refill()
         await rt.start()
         senders = asyncio.create_task(sender.run(settings.senders))
-        watcher = asyncio.create_task(rebuild_when_wiped())
         try:
-            yield
+            async with in_background(every(2, refill)):
+                yield
         finally:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
             sender.stop()
             await senders
             await smtp.close()

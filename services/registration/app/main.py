@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -20,7 +18,7 @@ from contracts.captcha import CaptchaChallengeIssued, CaptchaFailed, CaptchaPass
 from contracts.mailer import ConfirmationLinkSent, PasswordResetLinkSent
 from contracts.registration import AccountStateRecorded
 from eventing.consuming import declare_publisher, subscribe
-from eventing.service import ServiceRuntime
+from eventing.service import ServiceRuntime, every, in_background, refill_if_wiped
 from services.registration.adapters.argon2_hasher import Argon2PasswordHasher
 from services.registration.adapters.keys import holder_id_key, session_signing_key
 from services.registration.adapters.store import RegistrationStore
@@ -137,34 +135,21 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
     ):
         declare_publisher(broker, produced)
 
-    async def maintain_forever() -> None:
-        """Rebuild Redis if it was wiped while running; purge stale requests now and then."""
-        last_purge = asyncio.get_running_loop().time()
-        while True:
-            await asyncio.sleep(2)
-            try:
-                if await store.needs_rebuild():
-                    await store.rebuild(settings.kafka_bootstrap_servers)
-                if asyncio.get_running_loop().time() - last_purge >= settings.purge_interval_s:
-                    last_purge = asyncio.get_running_loop().time()
-                    purged = await reg.purge()
-                    if purged:
-                        log.info("purged %d expired or closed requests", purged)
-            except Exception:
-                log.exception("maintenance failed; will try again")
+    async def refill() -> None:
+        await refill_if_wiped(
+            "registration", store.needs_rebuild, lambda: store.rebuild(settings.kafka_bootstrap_servers)
+        )
+
+    async def purge() -> None:
+        if purged := await reg.purge():
+            log.info("purged %d expired or closed requests", purged)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if await store.needs_rebuild():  # Redis was wiped (or this is the first start)
-            await store.rebuild(settings.kafka_bootstrap_servers)
-        async with rt.lifespan(_app):
-            purger = asyncio.create_task(maintain_forever())
-            try:
-                yield
-            finally:
-                purger.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await purger
+        await refill()
+        # A Redis wiped while running is noticed within 2 s; stale requests go every purge interval.
+        async with rt.lifespan(_app), in_background(every(2, refill), every(settings.purge_interval_s, purge)):
+            yield
 
     app = FastAPI(
         title="Mon Compte Formation – inscription et connexion",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import functools
 import logging
 from collections.abc import AsyncIterator
@@ -20,7 +18,7 @@ from contracts import topics
 from contracts.registration import AccountActivated
 from contracts.rights import BalancesProjected
 from eventing.consuming import CurrentEnvelope, declare_publisher, subscribe
-from eventing.service import ServiceRuntime
+from eventing.service import ServiceRuntime, every, in_background, refill_if_wiped
 from services.rights.adapters.partner_mapping import balances_to_contract
 from services.rights.adapters.redis_ledger import RightsStore
 from services.rights.domain.holder import Holder, HolderRights, YearMonth
@@ -56,10 +54,9 @@ def unauthorized(message: str) -> JSONResponse:
 
 def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
     settings = settings or Settings()
-    rt = ServiceRuntime.create(
-        "rights", kafka_bootstrap=settings.kafka_bootstrap_servers, redis_url=settings.redis_url
-    )
+    rt = ServiceRuntime.create("rights", kafka_bootstrap=settings.kafka_bootstrap_servers, redis_url=settings.redis_url)
     store = RightsStore(rt.redis)
+
     @functools.cache
     def svc() -> RightsService:
         # The holder-id key is read at first use: the process can be built (AsyncAPI) without secrets.
@@ -71,34 +68,18 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
 
     @subscribe(rt.broker, rt.guard, topics.ACCOUNT_ACTIVATED, group_id=GROUP)
     async def account_activated(event: AccountActivated, env: CurrentEnvelope) -> None:
-        await svc().on_account_activated(
-            event.holder_id, event.birth_year_month, event.activated_at, env.event_id
-        )
+        await svc().on_account_activated(event.holder_id, event.birth_year_month, event.activated_at, env.event_id)
 
     declare_publisher(rt.broker, topics.BALANCES_PROJECTED)
 
-    async def rebuild_when_wiped() -> None:
-        while True:
-            try:
-                if await store.needs_rebuild():
-                    await svc().rebuild(settings.kafka_bootstrap_servers)
-                    log.info("rights projection rebuilt from the topics")
-            except Exception:
-                log.exception("rebuild failed; will try again")
-            await asyncio.sleep(2)
+    async def refill() -> None:
+        await refill_if_wiped("rights", store.needs_rebuild, lambda: svc().rebuild(settings.kafka_bootstrap_servers))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if await store.needs_rebuild():
-            await svc().rebuild(settings.kafka_bootstrap_servers)
-        async with rt.lifespan(app):
-            watcher = asyncio.create_task(rebuild_when_wiped())
-            try:
-                yield
-            finally:
-                watcher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watcher
+        await refill()
+        async with rt.lifespan(app), in_background(every(2, refill)):
+            yield
 
     app = FastAPI(
         title="Mes droits",
