@@ -179,8 +179,8 @@ class LegacyCpfHours:
 
 
 @dataclass(frozen=True)
-class LowQualificationDeclared:
-    """The holder (or their CEP adviser) declared being below a level-3 qualification (R6323-3-1)."""
+class _DatedStatement:
+    """A statement that takes effect on its own date and carries nothing else."""
 
     event_id: str
     on: date
@@ -194,18 +194,13 @@ class LowQualificationDeclared:
 
 
 @dataclass(frozen=True)
-class LowQualificationEnded:
+class LowQualificationDeclared(_DatedStatement):
+    """The holder (or their CEP adviser) declared being below a level-3 qualification (R6323-3-1)."""
+
+
+@dataclass(frozen=True)
+class LowQualificationEnded(_DatedStatement):
     """The holder declared they no longer meet the condition (e.g. obtained a CAP)."""
-
-    event_id: str
-    on: date
-
-    def __post_init__(self) -> None:
-        _check_event_id(self.event_id)
-        _check_date(self.on, self.event_id)
-
-    def effective_on(self, parameters: RightsParameters) -> date:
-        return self.on
 
 
 @dataclass(frozen=True)
