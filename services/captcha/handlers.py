@@ -70,17 +70,22 @@ class CaptchaService:
         async with self.store.judging(challenge.challenge_id):
             fresh = await self.store.get(challenge.challenge_id) or challenge
             outcome = check_answer(fresh, answer, self.clock())
+            if outcome.passed:
+                # Announced before the pass is recorded: a crash in between lets the holder answer again
+                # (same event id, absorbed downstream); the other order would lose the sign-up.
+                await self.publisher.publish(
+                    topics.CAPTCHA_PASSED,
+                    CaptchaPassed(
+                        request_id=fresh.request_id, challenge_id=fresh.challenge_id, passed_at=self.clock()
+                    ),
+                    key=fresh.request_id,
+                    correlation_id=fresh.request_id,
+                    event_id=derived_event_id(fresh.challenge_id, "passed"),
+                )
             if outcome.changed:
                 await self.store.save(outcome.challenge, self.clock())
         if outcome.passed:
             await self.store.close_request(fresh.request_id)
-            await self.publisher.publish(
-                topics.CAPTCHA_PASSED,
-                CaptchaPassed(request_id=fresh.request_id, challenge_id=fresh.challenge_id, passed_at=self.clock()),
-                key=fresh.request_id,
-                correlation_id=fresh.request_id,
-                event_id=derived_event_id(fresh.challenge_id, "passed"),
-            )
         return outcome
 
     async def renew(self, request_id: str) -> Renewal | None:
