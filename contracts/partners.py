@@ -234,7 +234,28 @@ class TrainingBooked(_Partner):
     participation_exempt: bool = False
 
 
+class TrainingStarted(_Partner):
+    """The holder entered the training (or the service was delivered): the money it took is spent."""
+
+    EVENT_TYPE: ClassVar[str] = "fr.mcf.rights.training_started"
+    type: Literal["training_started"] = "training_started"
+    booking_id: str = Field(min_length=1, max_length=200)
+    date: Date
+
+
+class TrainingRefunded(_Partner):
+    """Part of what a booking took is given back to the holder's rights (e.g. training interrupted)."""
+
+    EVENT_TYPE: ClassVar[str] = "fr.mcf.rights.training_refunded"
+    type: Literal["training_refunded"] = "training_refunded"
+    booking_id: str = Field(min_length=1, max_length=200)
+    amount_eur: EuroAmount
+    date: Date
+
+
 class TrainingCancelled(_Partner):
+    """A booking cancelled before the training started: everything it took goes back."""
+
     EVENT_TYPE: ClassVar[str] = "fr.mcf.rights.training_cancelled"
     type: Literal["training_cancelled"] = "training_cancelled"
     booking_id: str = Field(min_length=1, max_length=200)
@@ -253,6 +274,8 @@ PartnerEvent = Annotated[
     | C2pPointsUsed
     | Abondement
     | TrainingBooked
+    | TrainingStarted
+    | TrainingRefunded
     | TrainingCancelled,
     Field(discriminator="type"),
 ]
@@ -269,6 +292,8 @@ PARTNER_EVENT_MODELS: tuple[type[EventData], ...] = (
     C2pPointsUsed,
     Abondement,
     TrainingBooked,
+    TrainingStarted,
+    TrainingRefunded,
     TrainingCancelled,
 )
 PARTNER_TYPES: tuple[str, ...] = tuple(str(m.model_fields["type"].default) for m in PARTNER_EVENT_MODELS)

@@ -33,6 +33,8 @@ from services.rights.domain import (
     RightsEvent,
     TrainingBooked,
     TrainingCancelled,
+    TrainingRefunded,
+    TrainingStarted,
     WorkStatus,
     WorkYear,
 )
@@ -93,6 +95,12 @@ def to_domain_event(event: c.PartnerEvent, event_id: str) -> RightsEvent:
             price_eur=event.price_eur,
             on=event.date,
             participation_exempt=event.participation_exempt,
+        )
+    if isinstance(event, c.TrainingStarted):
+        return TrainingStarted(event_id=event_id, booking_id=event.booking_id, on=event.date)
+    if isinstance(event, c.TrainingRefunded):
+        return TrainingRefunded(
+            event_id=event_id, booking_id=event.booking_id, amount_eur=event.amount_eur, on=event.date
         )
     return TrainingCancelled(event_id=event_id, booking_id=event.booking_id, on=event.date)
 

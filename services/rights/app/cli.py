@@ -145,6 +145,8 @@ _TYPE_NAMES = {
     "C2pPointsUsed": "c2p_points_used",
     "Abondement": "abondement",
     "TrainingBooked": "training_booked",
+    "TrainingStarted": "training_started",
+    "TrainingRefunded": "training_refunded",
     "TrainingCancelled": "training_cancelled",
 }
 

@@ -45,6 +45,8 @@ class ErrorCode(StrEnum):
     UNKNOWN_BOOKING = "unknown_booking"
     BOOKING_ALREADY_CANCELLED = "booking_already_cancelled"
     CANCELLATION_BEFORE_BOOKING = "cancellation_before_booking"
+    TRAINING_ALREADY_STARTED = "training_already_started"
+    REFUND_EXCEEDS_BOOKING = "refund_exceeds_booking"
     INSUFFICIENT_RIGHTS = "insufficient_rights"
     INVALID_NIR = "invalid_nir"
     INVALID_NIR_KEY = "invalid_nir_key"

@@ -364,8 +364,48 @@ class TrainingBooked:
 
 
 @dataclass(frozen=True)
+class TrainingStarted:
+    """The holder entered the training (or the service — skills assessment, VAE — was delivered): the
+    money the booking took is spent. It no longer counts as the holder's, so it leaves the ceiling."""
+
+    event_id: str
+    booking_id: str
+    on: date
+
+    def __post_init__(self) -> None:
+        _check_event_id(self.event_id)
+        _check_date(self.on, self.event_id)
+        if not self.booking_id or not self.booking_id.strip():
+            raise _fail(ErrorCode.INVALID_BOOKING_ID, "an entry into training needs a booking_id", self.event_id)
+
+    def effective_on(self, parameters: RightsParameters) -> date:
+        return self.on
+
+
+@dataclass(frozen=True)
+class TrainingRefunded:
+    """Part of what a booking took goes back to the holder's funds (e.g. a training interrupted, the
+    organisation returns the unused part); the rest stays taken."""
+
+    event_id: str
+    booking_id: str
+    amount_eur: Decimal
+    on: date
+
+    def __post_init__(self) -> None:
+        _check_event_id(self.event_id)
+        _check_date(self.on, self.event_id)
+        _check_amount(self.amount_eur, "amount_eur", self.event_id, positive=True)
+        if not self.booking_id or not self.booking_id.strip():
+            raise _fail(ErrorCode.INVALID_BOOKING_ID, "a refund needs a booking_id", self.event_id)
+
+    def effective_on(self, parameters: RightsParameters) -> date:
+        return self.on
+
+
+@dataclass(frozen=True)
 class TrainingCancelled:
-    """A booked training was cancelled: what it took goes back where it came from."""
+    """A booked training was cancelled before it started: what it took goes back where it came from."""
 
     event_id: str
     booking_id: str
@@ -393,11 +433,13 @@ RightsEvent = (
     | C2pPointsUsed
     | Abondement
     | TrainingBooked
+    | TrainingStarted
+    | TrainingRefunded
     | TrainingCancelled
 )
 
 # Tie-break between events taking effect on the same day: statuses and conversions before credits,
-# credits before uses, a booking before its cancellation; then event_id. The order never depends on
+# credits before uses, a booking before its entry, refund or cancellation; then event_id. The order never depends on
 # the order the events arrived in, so a shuffled input replays to the same balances.
 SAME_DAY_RANK: dict[type, int] = {
     LowQualificationDeclared: 0,
@@ -411,7 +453,9 @@ SAME_DAY_RANK: dict[type, int] = {
     Abondement: 8,
     C2pPointsUsed: 9,
     TrainingBooked: 10,
-    TrainingCancelled: 11,
+    TrainingStarted: 11,
+    TrainingRefunded: 12,
+    TrainingCancelled: 13,
 }
 
 

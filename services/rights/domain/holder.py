@@ -15,6 +15,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from . import cec, prevention, public_sector
+from .bookings import Booking, BookingState
 from .cpf import YearFacts, self_employed_share, time_share, year_entitlement
 from .errors import ErrorCode, RightsError
 from .events import (
@@ -31,6 +32,8 @@ from .events import (
     RightsEvent,
     TrainingBooked,
     TrainingCancelled,
+    TrainingRefunded,
+    TrainingStarted,
     WorkStatus,
     WorkYear,
     replay_key,
@@ -138,14 +141,6 @@ class Balances:
 
 
 @dataclass
-class _Booking:
-    booking_id: str
-    booked_on: date
-    taken: dict[Fund, Decimal]
-    cancelled: bool = False
-
-
-@dataclass
 class _LowQualificationPeriod:
     declared_on: date
     ended_on: date | None = None
@@ -182,7 +177,8 @@ class _Projection:
     c2p_used_training: int = 0
     c2p_used_retirement: int = 0
     public_credited: dict[int, int] = field(default_factory=dict)
-    bookings: dict[str, _Booking] = field(default_factory=dict)
+    bookings: dict[str, Booking] = field(default_factory=dict)
+    reserved: dict[Fund, Decimal] = field(default_factory=lambda: {fund: ZERO for fund in Fund})
     last_effective: date | None = None
     journal: list[HistoryLine] = field(default_factory=list)  # every line, in replay order
 
@@ -191,7 +187,12 @@ class _Projection:
         return self.ledgers[account].balance
 
     def reserved_from(self, fund: Fund) -> Decimal:
-        return sum((b.taken.get(fund, ZERO) for b in self.bookings.values() if not b.cancelled), ZERO)
+        """What bookings not started nor cancelled hold from ``fund`` (kept as a running total)."""
+        return self.reserved[fund]
+
+    def _reserve(self, taken: dict[Fund, Decimal], sign: int) -> None:
+        for fund, amount in taken.items():
+            self.reserved[fund] += sign * amount
 
     def capped_balance(self) -> Decimal:
         """What the CPF ceiling is compared with: rights (converted hours included) and DIF (S24);
@@ -215,6 +216,13 @@ class _Projection:
         if self.latest_year_ceiling is not None:
             ceiling = max(ceiling, self.latest_year_ceiling[1])
         return ceiling
+
+    def _reserved_note(self) -> str:
+        """Why a balance below the ceiling can still be at it: money held by bookings not yet started."""
+        held = self.reserved_from(Fund.CPF_RIGHTS) + self.reserved_from(Fund.DIF)
+        if not self.policy.reserved_counts_in_ceiling or held == 0:
+            return ""
+        return f", dont {fr_eur(held)} réservés pour une formation non commencée"
 
     def room_under(self, ceiling: Decimal) -> Decimal:
         return max(ZERO, ceiling - self.capped_balance())
@@ -251,6 +259,10 @@ class _Projection:
             self._abondement(event, on)
         elif isinstance(event, TrainingBooked):
             self._training_booked(event, on)
+        elif isinstance(event, TrainingStarted):
+            self._training_started(event, on)
+        elif isinstance(event, TrainingRefunded):
+            self._training_refunded(event, on)
         else:
             self._training_cancelled(event, on)
         self.last_effective = on
@@ -320,7 +332,7 @@ class _Projection:
         # R6323-1: credited "dans la limite d'un plafond"; a credit crossing it is cut to reach it.
         credit = min(wanted, self.room_under(entitlement.ceiling))
         if credit < wanted:
-            label += f" (limitée au plafond de {fr_eur(entitlement.ceiling)})"
+            label += f" (limitée au plafond de {fr_eur(entitlement.ceiling)}{self._reserved_note()})"
         elif wanted == 0:
             label += " : aucun droit supplémentaire"
         self.year_credited[year] = self.year_credited.get(year, ZERO) + credit
@@ -546,24 +558,40 @@ class _Projection:
             self.post(_FUND_ACCOUNT[fund], on, label, -amount, event.event_id)
         if not taken:
             self.post(Account.CPF_RIGHTS, on, label + " : aucun droit utilisé", ZERO, event.event_id)
-        self.bookings[event.booking_id] = _Booking(event.booking_id, on, taken)
+        self.bookings[event.booking_id] = Booking(event.booking_id, on, dict(taken))
+        self._reserve(taken, +1)
+
+    def _booking(self, booking_id: str, what: str) -> Booking:
+        booking = self.bookings.get(booking_id)
+        if booking is None:
+            raise RightsError(ErrorCode.UNKNOWN_BOOKING, f"no booking {booking_id} to {what}")
+        return booking
+
+    def _training_started(self, event: TrainingStarted, on: date) -> None:
+        booking = self._booking(event.booking_id, "start")
+        booking.start()
+        self._reserve(booking.taken, -1)
+        # The money was debited at booking; from now on it is spent and leaves the ceilings.
+        label = f"Entrée en formation {event.booking_id} : {fr_eur(booking.total)} de droits utilisés"
+        self.post(Account.CPF_RIGHTS, on, label, ZERO, event.event_id)
+
+    def _training_refunded(self, event: TrainingRefunded, on: date) -> None:
+        booking = self._booking(event.booking_id, "refund")
+        given = booking.refund(event.amount_eur)
+        if booking.state is BookingState.RESERVED:
+            self._reserve(given, -1)
+        label = f"Remboursement partiel de la formation {event.booking_id} : droits restitués"
+        for fund, amount in given.items():
+            self.post(_FUND_ACCOUNT[fund], on, label, amount, event.event_id)
 
     def _training_cancelled(self, event: TrainingCancelled, on: date) -> None:
-        booking = self.bookings.get(event.booking_id)
-        if booking is None:
-            raise RightsError(ErrorCode.UNKNOWN_BOOKING, f"no booking {event.booking_id} to cancel")
-        if booking.cancelled:
-            raise RightsError(ErrorCode.BOOKING_ALREADY_CANCELLED, f"booking {event.booking_id} is already cancelled")
-        if on < booking.booked_on:
-            raise RightsError(
-                ErrorCode.CANCELLATION_BEFORE_BOOKING,
-                f"booking {event.booking_id} was made on {booking.booked_on.isoformat()}",
-            )
-        booking.cancelled = True
+        booking = self._booking(event.booking_id, "cancel")
+        given = booking.cancel(on)
+        self._reserve(given, -1)
         label = f"Annulation de la formation {event.booking_id} : droits restitués"
-        for fund, amount in booking.taken.items():
+        for fund, amount in given.items():
             self.post(_FUND_ACCOUNT[fund], on, label, amount, event.event_id)
-        if not booking.taken:
+        if not given:
             self.post(Account.CPF_RIGHTS, on, label, ZERO, event.event_id)
 
     # --- output --------------------------------------------------------------------------------

@@ -45,6 +45,8 @@ BODIES: list[dict[str, Any]] = [
     {"type": "c2p_points_used", "points": 20, "use": "training", "date": "2024-03-01"},
     {"type": "abondement", "amount_eur": "3000.00", "payer": "employer", "date": "2024-06-01"},
     {"type": "training_booked", "booking_id": "T1", "price_eur": "800.00", "date": "2024-07-01"},
+    {"type": "training_started", "booking_id": "T1", "date": "2024-09-02"},
+    {"type": "training_refunded", "booking_id": "T1", "amount_eur": "150.00", "date": "2024-10-01"},
     {"type": "training_cancelled", "booking_id": "T1", "date": "2024-07-02"},
 ]
 
@@ -97,7 +99,7 @@ def test_invalid_bodies_have_a_clear_reason(body: dict[str, Any], code: str, fra
 
 
 def test_topic_message_is_flat_and_carries_nir_and_event_id() -> None:
-    message = {"event_id": "ev-1", "nir": NIR, "nir_key": KEY, **BODIES[-3]}
+    message = {"event_id": "ev-1", "nir": NIR, "nir_key": KEY, **next(b for b in BODIES if b["type"] == "abondement")}
     declaration = partners.PartnerDeclaration.from_message(message)
     assert declaration.to_message() == message
     nir, event = message_to_domain(message)

@@ -1,0 +1,86 @@
+"""A booking's life: reserved when booked, spent on entry into training, given back in part by a refund
+or in full by a cancellation before the training starts.
+
+What a reserved booking holds still counts as the holder's (it comes back if the booking is cancelled);
+once the training starts it is spent and no longer counts against the ceilings (R6323-1: credits are
+made "dans la limite d'un plafond" of what the holder holds; L5151-9 for the CEC). See docs/rights.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from .errors import ErrorCode, RightsError
+from .money import ZERO, fr_eur
+from .policy import Fund
+
+
+class BookingState(StrEnum):
+    RESERVED = "reserved"
+    STARTED = "started"
+    CANCELLED = "cancelled"
+
+
+@dataclass
+class Booking:
+    booking_id: str
+    booked_on: date
+    taken: dict[Fund, Decimal]  # what the booking still holds, by fund, in the order the funds were used
+    state: BookingState = BookingState.RESERVED
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.taken.values(), ZERO)
+
+    def _check_not_cancelled(self) -> None:
+        if self.state is BookingState.CANCELLED:
+            raise RightsError(ErrorCode.BOOKING_ALREADY_CANCELLED, f"booking {self.booking_id} is already cancelled")
+
+    # Events are applied in date order (events.replay_key), so a start or refund never comes before its
+    # booking here; one dated before it finds no booking (see HolderRights for how that is told apart).
+    def start(self) -> None:
+        """Entry into training: what the booking holds is spent."""
+        self._check_not_cancelled()
+        if self.state is BookingState.STARTED:
+            raise RightsError(ErrorCode.TRAINING_ALREADY_STARTED, f"training {self.booking_id} has already started")
+        self.state = BookingState.STARTED
+
+    def refund(self, amount: Decimal) -> dict[Fund, Decimal]:
+        """Give ``amount`` back, to the funds used last first (the CEC, used last, is refilled first)."""
+        self._check_not_cancelled()
+        if amount > self.total:
+            raise RightsError(
+                ErrorCode.REFUND_EXCEEDS_BOOKING,
+                f"booking {self.booking_id} holds {fr_eur(self.total)} of the rights; a refund of {fr_eur(amount)} "
+                "is more than that",
+            )
+        given: dict[Fund, Decimal] = {}
+        remaining = amount
+        for fund in reversed(list(self.taken)):
+            back = min(remaining, self.taken[fund])
+            if back > 0:
+                given[fund] = back
+                self.taken[fund] -= back
+                remaining -= back
+        return given
+
+    def cancel(self, on: date) -> dict[Fund, Decimal]:
+        """Cancellation before the training starts: everything the booking holds goes back."""
+        self._check_not_cancelled()
+        if on < self.booked_on:
+            raise RightsError(
+                ErrorCode.CANCELLATION_BEFORE_BOOKING,
+                f"booking {self.booking_id} was made on {self.booked_on.isoformat()}",
+            )
+        if self.state is BookingState.STARTED:
+            raise RightsError(
+                ErrorCode.TRAINING_ALREADY_STARTED,
+                f"training {self.booking_id} has started: it can no longer be cancelled, only refunded in part",
+            )
+        self.state = BookingState.CANCELLED
+        given = {fund: amount for fund, amount in self.taken.items() if amount > 0}
+        self.taken = {}
+        return given
