@@ -6,8 +6,9 @@
 The input is ``{"holder": {"birth": "YYYY-MM"}, "events": [...]}`` with the events in their
 partner-contract JSON form (``contracts.partners``, without the NIR; an optional ``event_id``). The
 events are applied in date order by the same domain code as the service, and the balances are printed
-as JSON. Invalid input: exit code 2 and the reason on stderr (with ``--keep-going``, refused events are
-listed under ``"rejected"`` instead, as the service would park them on its dead-letter topic).
+as JSON. Invalid input: exit code 2 and the reason on stderr (with ``--keep-going``, the events are
+recorded in file order as the service would, and refused ones — or ones whose predecessor never
+comes, e.g. a cancellation of an unknown booking — are listed under ``"rejected"`` instead).
 """
 
 from __future__ import annotations
@@ -124,6 +125,8 @@ def simulate(document: Any, *, as_of: date | None = None, keep_going: bool = Fal
     if keep_going:
         rights, refused = HolderRights.record_all(holder, parsed.events)
         parsed.rejected.extend(parsed.problem(error) for error in refused)
+        # The file is the whole history: an event still waiting for its predecessor will never get it.
+        parsed.rejected.extend(parsed.problem(error) for _, error in rights.held)
     else:
         try:
             rights = HolderRights.replay(holder, parsed.events)

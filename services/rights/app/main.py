@@ -21,7 +21,7 @@ from eventing.consuming import CurrentEnvelope, declare_publisher, subscribe
 from eventing.service import ServiceRuntime, in_background
 from services.rights.adapters.partner_mapping import balances_to_contract
 from services.rights.adapters.redis_ledger import RightsStore
-from services.rights.domain.holder import Holder, HolderRights, YearMonth
+from services.rights.domain import Holder, HolderRights, YearMonth
 from services.rights.handlers import RightsService
 from services.rights.settings import Settings
 

@@ -37,10 +37,10 @@ from .holder import (
     CecBalances,
     CpfBalances,
     Holder,
-    HolderRights,
     PreventionBalances,
     YearMonth,
 )
+from .holder_rights import WAITING_FOR_PREDECESSOR, HolderRights
 from .ledger import Account, HistoryLine, Unit
 from .nir import Nir
 from .parameters import PARAMETERS, CecCategory, Parameter, RightsParameters
@@ -49,6 +49,7 @@ from .policy import DEFAULT_POLICY, C2pYearRule, CecCeilingBasis, Fund, RulesPol
 __all__ = [
     "DEFAULT_POLICY",
     "PARAMETERS",
+    "WAITING_FOR_PREDECESSOR",
     "Abondement",
     "Account",
     "Balances",

@@ -28,8 +28,10 @@ class BookingState(StrEnum):
 class Booking:
     booking_id: str
     booked_on: date
+    due: Decimal  # price − participation: what the rights and the holder pay together
     taken: dict[Fund, Decimal]  # what the booking still holds, by fund, in the order the funds were used
     state: BookingState = BookingState.RESERVED
+    refunded: Decimal = ZERO
 
     @property
     def total(self) -> Decimal:
@@ -49,14 +51,16 @@ class Booking:
         self.state = BookingState.STARTED
 
     def refund(self, amount: Decimal) -> dict[Fund, Decimal]:
-        """Give ``amount`` back, to the funds used last first (the CEC, used last, is refilled first)."""
+        """Give ``amount`` back: to the funds, used last first (the CEC, used last, is refilled first), up
+        to what they paid; any rest was the holder's own money and goes back to them, outside the rights."""
         self._check_not_cancelled()
-        if amount > self.total:
+        if amount > self.due - self.refunded:
             raise RightsError(
                 ErrorCode.REFUND_EXCEEDS_BOOKING,
-                f"booking {self.booking_id} holds {fr_eur(self.total)} of the rights; a refund of {fr_eur(amount)} "
-                "is more than that",
+                f"booking {self.booking_id} cost {fr_eur(self.due)} (participation forfaitaire excluded), "
+                f"{fr_eur(self.refunded)} already refunded; a refund of {fr_eur(amount)} is more than the rest",
             )
+        self.refunded += amount
         given: dict[Fund, Decimal] = {}
         remaining = amount
         for fund in reversed(list(self.taken)):

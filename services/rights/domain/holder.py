@@ -1,14 +1,13 @@
-"""A holder's rights: the accepted events, and the balances and history they project to.
+"""A holder's projection: the state that replaying their events, in replay order, builds up.
 
-The state is never edited in place: :class:`HolderRights` keeps the holder's accepted events and
-projects them from scratch, in the total order of :func:`events.replay_key` (effective date, same-day
-rank, event_id). So replaying the same events — in any input order — gives the same balances, and an
-event that arrives late (an earlier activity year declared after later ones) lands in its place.
+:class:`Projection` applies one event at a time (each rule in its own method) and reads the balances
+and history; :class:`.holder_rights.HolderRights` decides which events to apply and when. This module
+is long because it is the one place where every rule meets the ledgers; the pure rules it calls live in
+:mod:`.cpf`, :mod:`.cec`, :mod:`.prevention`, :mod:`.public_sector` and :mod:`.bookings`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -36,12 +35,11 @@ from .events import (
     TrainingStarted,
     WorkStatus,
     WorkYear,
-    replay_key,
 )
 from .ledger import Account, HistoryLine, Ledger
 from .money import ZERO, eur, fr_eur
-from .parameters import PARAMETERS, CecCategory, RightsParameters
-from .policy import DEFAULT_POLICY, CecCeilingBasis, Fund, RulesPolicy, Shortfall
+from .parameters import CecCategory, RightsParameters
+from .policy import CecCeilingBasis, Fund, RulesPolicy, Shortfall
 
 PAYER_LABELS = {
     "employer": "employeur",
@@ -155,8 +153,9 @@ class _LowQualificationPeriod:
 
 
 @dataclass
-class _Projection:
-    """The mutable working state of one replay. Only :func:`_project` creates and drives it."""
+class Projection:
+    """The mutable working state of a replay: apply events in replay order, read balances and history.
+    Only :mod:`.holder_rights` creates and drives it."""
 
     holder: Holder
     parameters: RightsParameters
@@ -237,6 +236,8 @@ class _Projection:
 
     # --- applying ------------------------------------------------------------------------------
     def apply(self, event: RightsEvent, on: date) -> None:
+        """Apply one event. A refused event raises before it changes anything: every rule checks first,
+        then posts (HolderRights relies on it to keep the state after a refusal)."""
         if isinstance(event, WorkYear):
             self._work_year(event, on)
         elif isinstance(event, LegacyCpfHours):
@@ -558,7 +559,7 @@ class _Projection:
             self.post(_FUND_ACCOUNT[fund], on, label, -amount, event.event_id)
         if not taken:
             self.post(Account.CPF_RIGHTS, on, label + " : aucun droit utilisé", ZERO, event.event_id)
-        self.bookings[event.booking_id] = Booking(event.booking_id, on, dict(taken))
+        self.bookings[event.booking_id] = Booking(event.booking_id, on, due, dict(taken))
         self._reserve(taken, +1)
 
     def _booking(self, booking_id: str, what: str) -> Booking:
@@ -623,153 +624,3 @@ class _Projection:
 
     def history(self) -> tuple[HistoryLine, ...]:
         return tuple(self.journal)
-
-
-def _ordered(events: Iterable[RightsEvent], parameters: RightsParameters) -> list[tuple[date, RightsEvent]]:
-    keyed: list[tuple[tuple[date, int, str], RightsEvent]] = []
-    for event in events:
-        try:
-            keyed.append((replay_key(event, parameters), event))
-        except RightsError as error:
-            raise error.for_event(event.event_id) from None
-    keyed.sort(key=lambda pair: pair[0])
-    return [(key[0], event) for key, event in keyed]
-
-
-def _project(
-    holder: Holder,
-    events: Iterable[RightsEvent],
-    parameters: RightsParameters,
-    policy: RulesPolicy,
-    as_of: date | None = None,
-) -> _Projection:
-    projection = _Projection(holder, parameters, policy)
-    for on, event in _ordered(events, parameters):
-        if as_of is not None and on > as_of:
-            break
-        try:
-            projection.apply(event, on)
-        except RightsError as error:
-            raise error.for_event(event.event_id) from None
-    return projection
-
-
-class HolderRights:
-    """A holder's accepted events, and what they project to. Immutable: :meth:`record` returns a new one.
-
-    - ``HolderRights.replay(holder, events)`` rebuilds from raw events (strict: the first refused event
-      raises :class:`RightsError` with its ``event_id``);
-    - ``rights.record(event)`` accepts one more event (idempotent on ``event_id``) or raises — and then
-      nothing changed;
-    - ``rights.balances(as_of)`` / ``rights.history(as_of)`` read the projection at a date (default:
-      after every event).
-    """
-
-    def __init__(
-        self,
-        holder: Holder,
-        *,
-        parameters: RightsParameters = PARAMETERS,
-        policy: RulesPolicy = DEFAULT_POLICY,
-    ) -> None:
-        self.holder = holder
-        self.parameters = parameters
-        self.policy = policy
-        self._events: tuple[RightsEvent, ...] = ()
-        self._projection = _Projection(holder, parameters, policy)
-
-    @classmethod
-    def replay(
-        cls,
-        holder: Holder,
-        events: Iterable[RightsEvent],
-        *,
-        parameters: RightsParameters = PARAMETERS,
-        policy: RulesPolicy = DEFAULT_POLICY,
-    ) -> HolderRights:
-        rights = cls(holder, parameters=parameters, policy=policy)
-        unique = rights._deduplicated(events)
-        projection = _project(holder, unique, parameters, policy)
-        return rights._with(tuple(event for _, event in _ordered(unique, parameters)), projection)
-
-    @classmethod
-    def record_all(
-        cls,
-        holder: Holder,
-        events: Iterable[RightsEvent],
-        *,
-        parameters: RightsParameters = PARAMETERS,
-        policy: RulesPolicy = DEFAULT_POLICY,
-    ) -> tuple[HolderRights, tuple[RightsError, ...]]:
-        """Record events in arrival order, keeping the refused ones aside (what the service does with a
-        topic: refused events go to the dead-letter topic and change nothing)."""
-        rights = cls(holder, parameters=parameters, policy=policy)
-        refused: list[RightsError] = []
-        for event in events:
-            try:
-                rights = rights.record(event)
-            except RightsError as error:
-                refused.append(error)
-        return rights, tuple(refused)
-
-    @property
-    def events(self) -> tuple[RightsEvent, ...]:
-        """The accepted events, in replay order: what a store keeps to rebuild the holder."""
-        return self._events
-
-    def record(self, event: RightsEvent) -> HolderRights:
-        known = {e.event_id: e for e in self._events}
-        if event.event_id in known:
-            if known[event.event_id] == event:
-                return self  # redelivery
-            raise RightsError(
-                ErrorCode.CONFLICTING_EVENT_ID,
-                f"event_id {event.event_id} was already used for a different event",
-                event_id=event.event_id,
-            )
-        candidate = (*self._events, event)
-        try:
-            ordered = tuple(e for _, e in _ordered(candidate, self.parameters))
-            projection = _project(self.holder, ordered, self.parameters, self.policy)
-        except RightsError as error:
-            if error.event_id in (None, event.event_id):
-                raise error.for_event(event.event_id) from None
-            raise RightsError(
-                ErrorCode.CONFLICTS_WITH_LATER_EVENT,
-                f"accepting it would make event {error.event_id} invalid: {error.reason}",
-                event_id=event.event_id,
-            ) from None
-        return self._with(ordered, projection)
-
-    def balances(self, as_of: date | None = None) -> Balances:
-        return self._projection_at(as_of).balances(as_of)
-
-    def history(self, as_of: date | None = None, account: Account | None = None) -> tuple[HistoryLine, ...]:
-        lines = self._projection_at(as_of).history()
-        return tuple(line for line in lines if account is None or line.account is account)
-
-    def _projection_at(self, as_of: date | None) -> _Projection:
-        if as_of is None:
-            return self._projection
-        return _project(self.holder, self._events, self.parameters, self.policy, as_of)
-
-    def _with(self, events: tuple[RightsEvent, ...], projection: _Projection) -> HolderRights:
-        rights = HolderRights(self.holder, parameters=self.parameters, policy=self.policy)
-        rights._events = events
-        rights._projection = projection
-        return rights
-
-    @staticmethod
-    def _deduplicated(events: Iterable[RightsEvent]) -> list[RightsEvent]:
-        seen: dict[str, RightsEvent] = {}
-        for event in events:
-            previous = seen.get(event.event_id)
-            if previous is None:
-                seen[event.event_id] = event
-            elif previous != event:
-                raise RightsError(
-                    ErrorCode.CONFLICTING_EVENT_ID,
-                    f"event_id {event.event_id} is used for two different events",
-                    event_id=event.event_id,
-                )
-        return list(seen.values())

@@ -28,6 +28,8 @@ from services.rights.domain import (
     RightsEvent,
     TrainingBooked,
     TrainingCancelled,
+    TrainingRefunded,
+    TrainingStarted,
     WorkStatus,
     WorkYear,
     YearMonth,
@@ -70,6 +72,8 @@ def _events() -> st.SearchStrategy[RightsEvent]:
             st.booleans(),
         ),
         st.builds(lambda b, d: TrainingCancelled("?", b, d), st.sampled_from(BOOKINGS), days),
+        st.builds(lambda b, d: TrainingStarted("?", b, d), st.sampled_from(BOOKINGS), days),
+        st.builds(lambda b, a, d: TrainingRefunded("?", b, a, d), st.sampled_from(BOOKINGS), euros, days),
         st.builds(
             lambda y, a, b: CecActivity(
                 "?",
@@ -122,7 +126,8 @@ SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[Heal
 @SETTINGS
 @given(histories())
 def test_no_balance_ever_exceeds_its_ceiling(events: list[RightsEvent]) -> None:
-    rights = accepted(events)
+    # Refunds are left out: refunded rights come back whole, even above the ceiling (L6323-3).
+    rights = accepted([event for event in events if not isinstance(event, TrainingRefunded)])
     highest_ceiling = Decimal(0)
     for day in effective_dates(rights):
         balances = rights.balances(as_of=day)
@@ -188,6 +193,23 @@ def test_a_booking_cancelled_the_same_day_changes_nothing_later(events: list[Rig
 def test_refused_events_change_nothing(events: list[RightsEvent]) -> None:
     rights, refused = HolderRights.record_all(HOLDER, events)
     refused_ids = {error.event_id for error in refused}
-    assert {event.event_id for event in rights.events} == {e.event_id for e in events} - refused_ids
-    kept = [event for event in events if event.event_id not in refused_ids]
-    assert HolderRights.replay(HOLDER, kept).balances() == rights.balances()
+    assert {event.event_id for event in rights.received} == {e.event_id for e in events} - refused_ids
+    assert HolderRights.replay(HOLDER, rights.events).balances() == rights.balances()
+
+
+@SETTINGS
+@given(histories(), st.randoms(use_true_random=False))
+def test_any_arrival_order_gives_the_sorted_replay(events: list[RightsEvent], rnd: object) -> None:
+    # A real history: the events the law accepts when replayed in date order. Partners send them in any
+    # order (Kafka orders only within a partition and a producer); recording them one by one, as the
+    # service does, holds what waits for a predecessor and ends with the sorted replay's balances and
+    # history, nothing refused and nothing left waiting.
+    history = list(accepted(events).events)
+    sorted_replay = HolderRights.replay(HOLDER, history)
+    arrival = list(history)
+    rnd.shuffle(arrival)  # type: ignore[attr-defined]
+    recorded, refused = HolderRights.record_all(HOLDER, arrival)
+    assert refused == ()
+    assert recorded.held == ()
+    assert recorded.balances() == sorted_replay.balances()
+    assert recorded.history() == sorted_replay.history()
