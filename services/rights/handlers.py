@@ -9,7 +9,6 @@ and held (``HolderRights.held``), not parked: it is applied when its predecessor
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
@@ -96,11 +95,11 @@ class RightsService:
         while len(self._cache) > CACHED_HOLDERS:
             self._cache.popitem(last=False)
 
-    async def on_declaration(self, body: dict[str, Any], *, publish: bool = True) -> None:
-        """A partner declared an acquisition or a use. One the law refuses is parked and changes nothing;
-        one waiting for its predecessor is kept and held."""
+    async def on_declaration(self, raw: bytes, *, publish: bool = True) -> None:
+        """A partner declared an acquisition or a use (the message value, strict JSON). One the law or the
+        contract refuses is parked and changes nothing; one waiting for its predecessor is kept and held."""
         try:
-            declaration = PartnerDeclaration.from_message(body)
+            declaration = PartnerDeclaration.from_bytes(raw)
             nir, event = declaration_to_domain(declaration)
         except (InvalidPartnerEvent, RightsError) as exc:
             raise PoisonMessage(f"refused declaration: {exc}") from exc
@@ -152,8 +151,8 @@ class RightsService:
 
         async def declaration(record: ConsumerRecord[bytes, bytes]) -> None:
             try:
-                await self.on_declaration(json.loads(record.value or b"null"), publish=False)
-            except (PoisonMessage, ValueError):
+                await self.on_declaration(record.value or b"", publish=False)
+            except PoisonMessage:
                 pass  # it was refused (and parked) the first time too
 
         async def activation(record: ConsumerRecord[bytes, bytes]) -> None:

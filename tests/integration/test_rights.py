@@ -170,18 +170,36 @@ async def test_refused_declarations_are_parked_and_change_no_balance(platform: P
             ).encode(),
         )
         await publish_raw(platform.kafka, DECLARATIONS, b"\xff not json at all")
+        misspelt = await declare(
+            platform, holder, {"type": "work_year", "year": 2024, "hours": 800, "reference_hour": 1}
+        )
+        twice = f"partner-{uuid.uuid4()}"
+        await publish_raw(
+            platform.kafka,
+            DECLARATIONS,
+            (
+                f'{{"event_id": "{twice}", "nir": "{holder.nir}", "nir_key": "{holder.key}", '
+                '"type": "legacy_cpf_hours", "hours": 10, "hours": 400}'
+            ).encode(),
+            key=holder.nir,
+        )
         good = await declare(platform, holder, {"type": "legacy_cpf_hours", "hours": 10})
 
         parked = await read_topic(
             platform.kafka,
             f"{DECLARATIONS}.dlq",
-            until=lambda rs: all(any(i.encode() in r.value for r in rs) for i in [*bad.values(), "bad-nir"]),
+            until=lambda rs: all(
+                any(i.encode() in r.value for r in rs) for i in [*bad.values(), "bad-nir", misspelt, twice]
+            ),
             timeout=45,
         )
         for record in parked:
             assert record.headers["dlq_reason"] and record.headers["dlq_original_topic"] == DECLARATIONS
         dif = next(r for r in parked if bad["dif-late"].encode() in r.value)
         assert "2021-06-30" in dif.headers["dlq_reason"]
+        # Strict partner input: the reason names the misspelt field, the duplicate key.
+        assert "reference_hour" in next(r for r in parked if misspelt.encode() in r.value).headers["dlq_reason"]
+        assert "duplicate key 'hours'" in next(r for r in parked if twice.encode() in r.value).headers["dlq_reason"]
         assert good.encode() not in b"".join(r.value for r in parked)
 
         await projected(platform, holder_id, lambda b: b["legacy_hours_converted"]["hours"] == 10)

@@ -10,6 +10,7 @@ use-case test); the real stack is in tests/integration/test_rights.py.
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -18,53 +19,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from contracts.base import EventData
 from contracts.identity import holder_id
-from contracts.rights import BalancesProjected
-from contracts.topics import TopicSpec
 from eventing.errors import PoisonMessage
 from services.rights.adapters.partner_mapping import balances_to_contract, message_to_domain
-from services.rights.adapters.redis_ledger import HolderRecord
 from services.rights.domain import Holder, HolderRights, YearMonth
 from services.rights.handlers import RightsService
+from services.rights.tests.unit.fakes import KEY, NIR, MemoryPublisher, MemoryStore
 
-NIR = "1850375123456"
-KEY = f"{97 - int(NIR) % 97:02d}"
 TODAY = date(2030, 1, 1)
-
-
-class MemoryStore:
-    def __init__(self) -> None:
-        self.holders: dict[str, HolderRecord] = {}
-        self.bodies: dict[str, dict[str, dict[str, Any]]] = {}
-
-    async def holder(self, holder_id: str) -> HolderRecord | None:
-        return self.holders.get(holder_id)
-
-    async def save_holder(self, record: HolderRecord) -> None:
-        self.holders[record.holder_id] = record
-
-    async def declarations(self, holder_id: str) -> dict[str, dict[str, Any]]:
-        return dict(self.bodies.get(holder_id, {}))
-
-    async def declaration_count(self, holder_id: str) -> int:
-        return len(self.bodies.get(holder_id, {}))
-
-    async def add_declaration(self, holder_id: str, event_id: str, body: dict[str, Any]) -> None:
-        self.bodies.setdefault(holder_id, {})[event_id] = body
-
-    async def mark_rebuilt(self) -> None:
-        return None
-
-
-class MemoryPublisher:
-    def __init__(self) -> None:
-        self.published: list[BalancesProjected] = []
-
-    async def publish(self, topic: TopicSpec, data: EventData, *, key: str, correlation_id: str) -> object:
-        assert isinstance(data, BalancesProjected)
-        self.published.append(data)
-        return None
 
 
 # A real history: work, a low-qualification period, DIF, C2P points earned then used, an abondement,
@@ -94,6 +56,10 @@ def message(index: int, body: dict[str, Any]) -> dict[str, Any]:
     return {"event_id": f"p-{index:02d}", "nir": NIR, "nir_key": KEY, **body}
 
 
+def wire(message: dict[str, Any]) -> bytes:
+    return json.dumps(message).encode()
+
+
 def new_service() -> tuple[RightsService, MemoryPublisher]:
     publisher = MemoryPublisher()
     return RightsService(MemoryStore(), publisher, b"k" * 32, today=lambda: TODAY), publisher
@@ -103,7 +69,7 @@ async def deliver(service: RightsService, order: list[int]) -> None:
     holder_id = _holder_id()
     await service.on_account_activated(holder_id, "1985-03", datetime(2024, 1, 1, tzinfo=UTC), "act")
     for index in order:
-        await service.on_declaration(message(index, HISTORY[index]))
+        await service.on_declaration(wire(message(index, HISTORY[index])))
 
 
 def _holder_id() -> str:
@@ -139,7 +105,7 @@ def test_a_cancellation_before_its_booking_is_held_then_applied() -> None:
     assert found is not None
     assert [(event.event_id, error.code.value) for event, error in found[1].held] == [("p-15", "unknown_booking")]
     assert publisher.published[-1].cpf.rights_eur == Decimal("500.00")  # the held cancellation changed nothing yet
-    asyncio.run(service.on_declaration(message(book, HISTORY[book])))
+    asyncio.run(service.on_declaration(wire(message(book, HISTORY[book]))))
     latest = publisher.published[-1].cpf
     # Booked, then the held cancellation applied after it: everything restored.
     assert (latest.rights_eur, latest.reserved_eur) == (Decimal("500.00"), Decimal("0.00"))
@@ -152,5 +118,5 @@ def test_what_the_law_refuses_in_any_order_is_parked() -> None:
     asyncio.run(deliver(service, [0]))
     late_dif = message(99, {"type": "dif_registered", "hours": 90, "date": "2021-08-01"})
     with pytest.raises(PoisonMessage, match="dif_deadline_passed"):
-        asyncio.run(service.on_declaration(late_dif))
+        asyncio.run(service.on_declaration(wire(late_dif)))
     assert "p-99" not in asyncio.run(service.store.declarations(_holder_id()))
