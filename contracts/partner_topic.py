@@ -21,9 +21,7 @@ class _Delivery(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
-    event_id: str = Field(
-        min_length=1, max_length=200, description="unique per declaration; a redelivery repeats it"
-    )
+    event_id: str = Field(min_length=1, max_length=200, description="unique per declaration; a redelivery repeats it")
     nir: str = Field(
         pattern=r"^[0-9]{5}(?:[0-9]{2}|2[AB])[0-9]{6}$", description="the holder's NIR, 13 characters (personal data)"
     )
@@ -44,6 +42,10 @@ class LowQualificationDeclaredMessage(p.LowQualificationDeclared, _Delivery):
 
 class LowQualificationEndedMessage(p.LowQualificationEnded, _Delivery):
     """The holder declared they no longer meet the low-qualification condition."""
+
+
+class RetirementMessage(p.Retirement, _Delivery):
+    __doc__ = p.Retirement.__doc__
 
 
 class DisabilityStatusMessage(p.DisabilityStatus, _Delivery):
@@ -91,6 +93,7 @@ PartnerMessage = Annotated[
     | LegacyCpfHoursMessage
     | LowQualificationDeclaredMessage
     | LowQualificationEndedMessage
+    | RetirementMessage
     | DisabilityStatusMessage
     | DifRegisteredMessage
     | CecActivityMessage
@@ -110,6 +113,7 @@ MESSAGE_MODELS: tuple[type[BaseModel], ...] = (
     LegacyCpfHoursMessage,
     LowQualificationDeclaredMessage,
     LowQualificationEndedMessage,
+    RetirementMessage,
     DisabilityStatusMessage,
     DifRegisteredMessage,
     CecActivityMessage,

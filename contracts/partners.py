@@ -146,6 +146,7 @@ class WorkYear(_Partner):
     """Time worked and counted in a year (leave the law counts is included by the declarant)."""
 
     EVENT_TYPE: ClassVar[str] = "fr.mcf.rights.work_year"
+    SCHEMA_VERSION: ClassVar[int] = 2
     type: Literal["work_year"] = "work_year"
     year: Year
     status: WorkStatus = "employee"
@@ -154,6 +155,17 @@ class WorkYear(_Partner):
     days: Quantity | None = Field(default=None, description="days worked under a forfait-jours")
     reference_days: Quantity | None = Field(default=None, description="days of the forfait (at most 218)")
     days_active: int | None = Field(default=None, ge=0, le=366, description="self-employed: days of activity")
+    # Added in version 2 (optional: a v1 body means the same as before).
+    cfp_contribution_paid: bool | None = Field(
+        default=None,
+        description="self-employed: was the CFP contribution paid for that year (L6323-27)? false: no credit; "
+        "absent: taken as paid",
+    )
+    apprenticeship: bool | None = Field(
+        default=None,
+        description="was the work under an apprenticeship contract? false for a holder under 16 that year: no "
+        "credit (L5151-2); absent: counted as before",
+    )
 
 
 class LegacyCpfHours(_Partner):
@@ -173,6 +185,15 @@ class LowQualificationDeclared(_Partner):
 class LowQualificationEnded(_Partner):
     EVENT_TYPE: ClassVar[str] = "fr.mcf.rights.low_qualification_ended"
     type: Literal["low_qualification_ended"] = "low_qualification_ended"
+    date: IsoDate
+
+
+class Retirement(_Partner):
+    """The holder met a retirement condition (full-rate pension or age, L5421-4 1°–3°): from that date the
+    CPF is no longer credited nor usable; the CEC stays usable (L5151-2)."""
+
+    EVENT_TYPE: ClassVar[str] = "fr.mcf.rights.retirement"
+    type: Literal["retirement"] = "retirement"
     date: IsoDate
 
 
@@ -288,6 +309,7 @@ PartnerEvent = Annotated[
     | LegacyCpfHours
     | LowQualificationDeclared
     | LowQualificationEnded
+    | Retirement
     | DisabilityStatus
     | DifRegistered
     | CecActivity
@@ -306,6 +328,7 @@ PARTNER_EVENT_MODELS: tuple[type[EventData], ...] = (
     LegacyCpfHours,
     LowQualificationDeclared,
     LowQualificationEnded,
+    Retirement,
     DisabilityStatus,
     DifRegistered,
     CecActivity,
@@ -341,9 +364,7 @@ def _problem(item: Any, models: Mapping[str, type[BaseModel]]) -> str:
     return f"{where}: {message}"
 
 
-_MODELS_BY_TYPE: Mapping[str, type[BaseModel]] = {
-    str(m.model_fields["type"].default): m for m in PARTNER_EVENT_MODELS
-}
+_MODELS_BY_TYPE: Mapping[str, type[BaseModel]] = {str(m.model_fields["type"].default): m for m in PARTNER_EVENT_MODELS}
 
 
 def _describe(error: ValidationError) -> InvalidPartnerEvent:

@@ -65,9 +65,7 @@ def loads(raw: bytes | str) -> Any:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as error:
-            raise InvalidJson(
-                f"not UTF-8 text (byte 0x{raw[error.start]:02x} at position {error.start})"
-            ) from None
+            raise InvalidJson(f"not UTF-8 text (byte 0x{raw[error.start]:02x} at position {error.start})") from None
     else:
         text = raw
     try:

@@ -4,6 +4,7 @@ models in ``contracts.partners`` and kept in step with them."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,8 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from contracts import partner_topic, partners
+from contracts.compat import breaking_changes
+from contracts.schemas import SCHEMA_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 DELIVERY_FIELDS = {"event_id", "nir", "nir_key"}
@@ -74,3 +77,15 @@ def test_the_published_model_and_the_services_reader_agree(body: dict[str, Any],
     except partners.InvalidPartnerEvent:
         reader_ok = False
     assert published_ok is reader_ok is valid
+
+
+def test_every_new_schema_version_stays_compatible_with_the_previous_one() -> None:
+    # work_year v2 adds optional fields only: partners' v1 producers and consumers keep working.
+    checked = 0
+    for path in sorted(SCHEMA_DIR.glob("*.v*.json")):
+        name, version = path.name.removesuffix(".json").rsplit(".v", 1)
+        previous = SCHEMA_DIR / f"{name}.v{int(version) - 1}.json"
+        if previous.exists():
+            assert breaking_changes(json.loads(previous.read_text()), json.loads(path.read_text())) == [], path.name
+            checked += 1
+    assert checked >= 1

@@ -30,6 +30,7 @@ from services.rights.domain import (
     LowQualificationEnded,
     Nir,
     PointsUse,
+    Retired,
     RightsEvent,
     TrainingBooked,
     TrainingCancelled,
@@ -56,6 +57,8 @@ def to_domain_event(event: c.PartnerEvent, event_id: str) -> RightsEvent:
             days=event.days,
             reference_days=event.reference_days,
             days_active=event.days_active,
+            cfp_contribution_paid=event.cfp_contribution_paid,
+            apprenticeship=event.apprenticeship,
         )
     if isinstance(event, c.LegacyCpfHours):
         return LegacyCpfHours(event_id=event_id, hours=event.hours)
@@ -63,6 +66,8 @@ def to_domain_event(event: c.PartnerEvent, event_id: str) -> RightsEvent:
         return LowQualificationDeclared(event_id=event_id, on=event.date)
     if isinstance(event, c.LowQualificationEnded):
         return LowQualificationEnded(event_id=event_id, on=event.date)
+    if isinstance(event, c.Retirement):
+        return Retired(event_id=event_id, on=event.date)
     if isinstance(event, c.DisabilityStatus):
         return DisabilityStatus(event_id=event_id, year=event.year)
     if isinstance(event, c.DifRegistered):

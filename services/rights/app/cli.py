@@ -158,6 +158,7 @@ _TYPE_NAMES = {
     "LegacyCpfHours": "legacy_cpf_hours",
     "LowQualificationDeclared": "low_qualification_declared",
     "LowQualificationEnded": "low_qualification_ended",
+    "Retired": "retirement",
     "DisabilityStatus": "disability_status",
     "DifRegistered": "dif_registered",
     "CecActivity": "cec_activity",

@@ -26,6 +26,8 @@ class ErrorCode(StrEnum):
     BEFORE_ELIGIBILITY_AGE = "before_eligibility_age"
     RULE_NOT_IN_FORCE = "rule_not_in_force"
     LEGACY_ALREADY_CONVERTED = "legacy_already_converted"
+    LEGACY_HOURS_ABOVE_CEILING = "legacy_hours_above_ceiling"
+    ALREADY_RETIRED = "already_retired"
     DIF_DEADLINE_PASSED = "dif_deadline_passed"
     DIF_HOURS_EXCEEDED = "dif_hours_exceeded"
     ALREADY_LOW_QUALIFIED = "already_low_qualified"

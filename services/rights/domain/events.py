@@ -108,10 +108,18 @@ class WorkYear:
     days: Decimal | None = None
     reference_days: Decimal | None = None
     days_active: int | None = None
+    # L6323-27: a self-employed year earns only if the CFP contribution was paid (None: not said, paid).
+    cfp_contribution_paid: bool | None = None
+    # L5151-2: below 16, only under an apprenticeship contract (None: not said, the old input; counted).
+    apprenticeship: bool | None = None
 
     def __post_init__(self) -> None:
         _check_event_id(self.event_id)
         _check_year(self.year, self.event_id)
+        if self.cfp_contribution_paid is not None and self.status is not WorkStatus.SELF_EMPLOYED:
+            raise _fail(
+                ErrorCode.INVALID_STATUS, "cfp_contribution_paid is for a self_employed year only", self.event_id
+            )
         if not isinstance(self.status, WorkStatus):
             raise _fail(ErrorCode.INVALID_STATUS, f"unknown work status {self.status!r}", self.event_id)
         _check_quantity(self.hours, "hours", ErrorCode.INVALID_HOURS, self.event_id, maximum=MAX_HOURS_IN_YEAR)
@@ -201,6 +209,12 @@ class LowQualificationDeclared(_DatedStatement):
 @dataclass(frozen=True)
 class LowQualificationEnded(_DatedStatement):
     """The holder declared they no longer meet the condition (e.g. obtained a CAP)."""
+
+
+@dataclass(frozen=True)
+class Retired(_DatedStatement):
+    """The holder met a retirement condition (L5421-4 1°–3°): from then on the CPF is no longer credited
+    nor usable (L5151-2); the CEC stays usable (S36)."""
 
 
 @dataclass(frozen=True)
@@ -426,6 +440,7 @@ RightsEvent = (
     | LegacyCpfHours
     | LowQualificationDeclared
     | LowQualificationEnded
+    | Retired
     | DisabilityStatus
     | DifRegistered
     | CecActivity
@@ -444,18 +459,19 @@ RightsEvent = (
 SAME_DAY_RANK: dict[type, int] = {
     LowQualificationDeclared: 0,
     LowQualificationEnded: 1,
-    LegacyCpfHours: 2,
-    DifRegistered: 3,
-    WorkYear: 4,
-    DisabilityStatus: 5,
-    CecActivity: 6,
-    C2pExposure: 7,
-    Abondement: 8,
-    C2pPointsUsed: 9,
-    TrainingBooked: 10,
-    TrainingStarted: 11,
-    TrainingRefunded: 12,
-    TrainingCancelled: 13,
+    Retired: 2,
+    LegacyCpfHours: 3,
+    DifRegistered: 4,
+    WorkYear: 5,
+    DisabilityStatus: 6,
+    CecActivity: 7,
+    C2pExposure: 8,
+    Abondement: 9,
+    C2pPointsUsed: 10,
+    TrainingBooked: 11,
+    TrainingStarted: 12,
+    TrainingRefunded: 13,
+    TrainingCancelled: 14,
 }
 
 

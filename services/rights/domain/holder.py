@@ -9,7 +9,7 @@ is long because it is the one place where every rule meets the ledgers; the pure
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
@@ -28,6 +28,7 @@ from .events import (
     LowQualificationDeclared,
     LowQualificationEnded,
     PointsUse,
+    Retired,
     RightsEvent,
     TrainingBooked,
     TrainingCancelled,
@@ -176,6 +177,8 @@ class Projection:
     c2p_used_training: int = 0
     c2p_used_retirement: int = 0
     public_credited: dict[int, int] = field(default_factory=dict)
+    retired_on: date | None = None
+    cec_measures: dict[tuple[int, CecCategory], list[Decimal]] = field(default_factory=dict)
     bookings: dict[str, Booking] = field(default_factory=dict)
     reserved: dict[Fund, Decimal] = field(default_factory=lambda: {fund: ZERO for fund in Fund})
     last_effective: date | None = None
@@ -246,6 +249,8 @@ class Projection:
             self._low_qualification_declared(event)
         elif isinstance(event, LowQualificationEnded):
             self._low_qualification_ended(event)
+        elif isinstance(event, Retired):
+            self._retired(event, on)
         elif isinstance(event, DisabilityStatus):
             self._disability_status(event, on)
         elif isinstance(event, DifRegistered):
@@ -282,21 +287,41 @@ class Projection:
             )
 
     # CPF ---------------------------------------------------------------------------------------
+    def _not_credited(self, event: WorkYear) -> str | None:
+        """Why the law credits nothing for this year of work, if it does not (L5151-2, L6323-27)."""
+        if self.retired_on is not None and event.year > self.retired_on.year:
+            return f"titulaire retraité depuis le {self.retired_on.strftime('%d/%m/%Y')}, L5151-2"
+        sixteen = self.holder.birth.year + self.parameters.eligibility_age_without_apprenticeship.for_activity_year(
+            event.year
+        )
+        if event.apprenticeship is False and event.year < sixteen:
+            return "moins de 16 ans sans contrat d'apprentissage, L5151-2"
+        if event.status is WorkStatus.SELF_EMPLOYED and event.cfp_contribution_paid is False:
+            return "contribution à la formation professionnelle non acquittée, L6323-27"
+        return None
+
     def _work_year(self, event: WorkYear, on: date) -> None:
         p = self.parameters
         if event.status.is_public:
             self._check_activity_year(event.year, p.public_first_activity_year.initial, "public-sector CPF")
+        else:
+            first = p.cpf_first_activity_year.initial
+            if event.year < first:
+                raise RightsError(
+                    ErrorCode.YEAR_BEFORE_REGIME,
+                    f"work_year {event.year}: CPF hours earned before {first} are declared once, "
+                    "as legacy_cpf_hours (hours held on 2018-12-31)",
+                )
+            self._check_activity_year(event.year, first, "work_year")
+        why_not = self._not_credited(event)
+        if why_not is not None:
+            account = Account.PUBLIC_CPF if event.status.is_public else Account.CPF_RIGHTS
+            self.post(account, on, f"Activité {event.year} : aucun droit ({why_not})", ZERO, event.event_id)
+            return
+        if event.status.is_public:
             self.years.setdefault(event.year, YearFacts(event.year)).public_statuses.add(event.status)
             self._credit_public_year(event, on)
             return
-        first = p.cpf_first_activity_year.initial
-        if event.year < first:
-            raise RightsError(
-                ErrorCode.YEAR_BEFORE_REGIME,
-                f"work_year {event.year}: CPF hours earned before {first} are declared once, "
-                "as legacy_cpf_hours (hours held on 2018-12-31)",
-            )
-        self._check_activity_year(event.year, first, "work_year")
         share: Fraction | None = None
         if event.status is WorkStatus.EMPLOYEE:
             share = time_share(event, p)
@@ -360,6 +385,15 @@ class Projection:
         maximum = p.legacy_max_hours.at(on)
         if event.hours > maximum:
             raise RightsError(ErrorCode.INVALID_HOURS, f"nobody could hold more than {maximum} CPF hours in 2018")
+        normal = p.legacy_max_hours_not_low_qualified.at(on)
+        last_day = on - timedelta(days=1)
+        if event.hours > normal and not any(period.covers_day(last_day) for period in self.low_qualification):
+            # 150 h was the ceiling; only a holder declared low-qualified could hold up to 400 h (S16).
+            raise RightsError(
+                ErrorCode.LEGACY_HOURS_ABOVE_CEILING,
+                f"{event.hours} h held on {last_day.isoformat()}: more than {normal} h needs a low-qualification "
+                "declaration in force then",
+            )
         rate = p.cpf_hour_value_eur.at(on)
         amount = eur(event.hours * rate)
         credit = self._capped_conversion(amount, on)
@@ -392,6 +426,15 @@ class Projection:
         if event.on < open_periods[0].declared_on:
             raise RightsError(ErrorCode.INVALID_DATE, "the status cannot end before it was declared")
         open_periods[0].ended_on = event.on
+
+    def _retired(self, event: Retired, on: date) -> None:
+        if self.retired_on is not None:
+            raise RightsError(
+                ErrorCode.ALREADY_RETIRED, f"the holder is already retired since {self.retired_on.isoformat()}"
+            )
+        self.retired_on = on
+        label = "Retraite : le CPF n'est plus alimenté ni utilisable ; le CEC reste utilisable (L5151-2)"
+        self.post(Account.CPF_RIGHTS, on, label, ZERO, event.event_id)
 
     # DIF ---------------------------------------------------------------------------------------
     def _dif_registered(self, event: DifRegistered, on: date) -> None:
@@ -429,7 +472,13 @@ class Projection:
             raise RightsError(
                 ErrorCode.UNKNOWN_CEC_CATEGORY, f"no CEC minimum for {event.category.value} in {event.year}"
             )
-        met = cec.minimum_met(event, minimum)
+        # Hours in several associations (or hosts) add up over the year, whichever declaration brings
+        # them, like work hours across employers (D5151-14 7°: 200 h "in one or more" associations).
+        so_far = self.cec_measures.setdefault((event.year, event.category), [])
+        met = cec.minimum_met(event, minimum, tuple(so_far))
+        measure = getattr(event, minimum.measure)
+        if isinstance(measure, tuple):
+            so_far.extend(measure)
         label = f"Engagement citoyen {event.year} : {CEC_LABELS[event.category]}"
         credit = ZERO
         if (event.year, event.category) in self.cec_awarded:
@@ -540,6 +589,8 @@ class Projection:
         taken: dict[Fund, Decimal] = {}
         remaining = due
         for fund in self.policy.debit_order:
+            if self.retired_on is not None and fund is not Fund.CEC:
+                continue  # after retirement only the CEC can be used (L5151-2, S36)
             take = min(remaining, max(ZERO, self.balance(_FUND_ACCOUNT[fund])))
             if take > 0:
                 taken[fund] = take

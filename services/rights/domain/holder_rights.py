@@ -36,6 +36,7 @@ WAITING_FOR_PREDECESSOR = frozenset(
         ErrorCode.NOT_LOW_QUALIFIED,  # low_qualification_ended before its declaration
         ErrorCode.ALREADY_LOW_QUALIFIED,  # a second declaration before the end of the first
         ErrorCode.INSUFFICIENT_RIGHTS,  # (policy "refuse") the credits paying for it have not arrived
+        ErrorCode.LEGACY_HOURS_ABOVE_CEILING,  # > 150 h: the low-qualification declaration has not arrived
     }
 )
 

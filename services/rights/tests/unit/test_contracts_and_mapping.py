@@ -30,9 +30,12 @@ BODIES: list[dict[str, Any]] = [
     {"type": "work_year", "year": 2023, "hours": 400},
     {"type": "work_year", "year": 2023, "days": 100, "reference_days": 218},
     {"type": "work_year", "year": 2023, "status": "self_employed", "days_active": 200},
+    {"type": "work_year", "year": 2023, "status": "self_employed", "days_active": 200, "cfp_contribution_paid": False},
+    {"type": "work_year", "year": 2023, "hours": 400, "apprenticeship": True},
     {"type": "legacy_cpf_hours", "hours": 72},
     {"type": "low_qualification_declared", "date": "2020-03-15"},
     {"type": "low_qualification_ended", "date": "2022-07-01"},
+    {"type": "retirement", "date": "2031-07-01"},
     {"type": "disability_status", "year": 2023},
     {"type": "dif_registered", "hours": 90, "date": "2021-06-01"},
     {
