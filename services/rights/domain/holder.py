@@ -8,7 +8,8 @@ is long because it is the one place where every rule meets the ledgers; the pure
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import copy
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -153,6 +154,15 @@ class _LowQualificationPeriod:
         return self.declared_on <= day and (self.ended_on is None or day.year <= self.ended_on.year)
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """A projection's state at one point of a replay (see :meth:`Projection.snapshot`)."""
+
+    state: dict[str, object]
+    ledgers: dict[Account, tuple[int, Decimal]]
+    journal: int
+
+
 @dataclass
 class Projection:
     """The mutable working state of a replay: apply events in replay order, read balances and history.
@@ -183,6 +193,26 @@ class Projection:
     reserved: dict[Fund, Decimal] = field(default_factory=lambda: {fund: ZERO for fund in Fund})
     last_effective: date | None = None
     journal: list[HistoryLine] = field(default_factory=list)  # every line, in replay order
+    size: int = 0  # how many per-event entries the state holds (what a snapshot copies)
+
+    # --- snapshots -----------------------------------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        """The state after the events applied so far. Ledger lines are append-only, so only their
+        counts are kept: :meth:`restore` takes the lines back from a later state of the same replay."""
+        state = copy.deepcopy({name: getattr(self, name) for name in _SNAPSHOT_FIELDS})
+        ledgers = {account: (len(ledger), ledger.balance) for account, ledger in self.ledgers.items()}
+        return Snapshot(state, ledgers, len(self.journal))
+
+    @classmethod
+    def restore(cls, snapshot: Snapshot, later: Projection) -> Projection:
+        """The projection at ``snapshot``, its lines taken from ``later`` (the same replay, further on)."""
+        projection = cls(later.holder, later.parameters, later.policy)
+        for name, value in copy.deepcopy(snapshot.state).items():
+            setattr(projection, name, value)
+        for account, (length, balance) in snapshot.ledgers.items():
+            projection.ledgers[account] = later.ledgers[account].prefix(length, balance)
+        projection.journal = later.journal[: snapshot.journal]
+        return projection
 
     # --- reading -------------------------------------------------------------------------------
     def balance(self, account: Account) -> Decimal:
@@ -330,8 +360,10 @@ class Projection:
         facts = self.years.setdefault(event.year, YearFacts(event.year))
         if event.status is WorkStatus.EMPLOYEE and share is not None:
             facts.employee_time[event.event_id] = share
+            self.size += 1
         elif event.status is WorkStatus.SELF_EMPLOYED and share is not None:
             facts.self_employed_time[event.event_id] = share
+            self.size += 1
         else:
             facts.esat = True
         label = f"Alimentation CPF au titre de l'activité {event.year}"
@@ -611,6 +643,7 @@ class Projection:
         if not taken:
             self.post(Account.CPF_RIGHTS, on, label + " : aucun droit utilisé", ZERO, event.event_id)
         self.bookings[event.booking_id] = Booking(event.booking_id, on, due, dict(taken))
+        self.size += 1
         self._reserve(taken, +1)
 
     def _booking(self, booking_id: str, what: str) -> Booking:
@@ -675,3 +708,9 @@ class Projection:
 
     def history(self) -> tuple[HistoryLine, ...]:
         return tuple(self.journal)
+
+
+# Everything a snapshot copies: the state minus what is shared (holder, rules) or append-only (lines).
+_SNAPSHOT_FIELDS = tuple(
+    f.name for f in fields(Projection) if f.name not in ("holder", "parameters", "policy", "ledgers", "journal")
+)

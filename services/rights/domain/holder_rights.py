@@ -9,23 +9,27 @@ whatever else arrives raises :class:`RightsError` (the service parks it on the d
 the balances after any arrival order equal those of the sorted replay of the same events.
 
 **Speed.** The state after the last applied event is kept: an event that falls after it is applied to
-that state directly (a key comparison and appends, no replay). One that falls before it, or any
-arrival while events are held, replays the holder's events.
+that state directly (a key comparison and appends, no replay). One that falls before it (or any arrival
+while events are held) replays only from the latest checkpoint before the first affected event: the
+state is snapshotted every ``max(CHECKPOINT_GAP, state size)`` applied events, so snapshots cost O(1)
+per event amortised, and ledger lines (append-only) are never copied into them.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable
 from datetime import date
 
 from .errors import ErrorCode, RightsError
 from .events import RightsEvent, replay_key
-from .holder import Balances, Holder, Projection
+from .holder import Balances, Holder, Projection, Snapshot
 from .ledger import Account, HistoryLine
 from .parameters import PARAMETERS, RightsParameters
 from .policy import DEFAULT_POLICY, RulesPolicy
 
 Key = tuple[date, int, str]
+CHECKPOINT_GAP = 256
 
 # Refusals that a predecessor arriving later can lift: the event is held, not refused.
 WAITING_FOR_PREDECESSOR = frozenset(
@@ -53,11 +57,37 @@ class _Timeline:
         self.events: list[RightsEvent] = []
         self.index: dict[str, int] = {}  # event_id -> position in events
         self.projection = projection
+        self.checkpoints: list[tuple[int, Snapshot]] = []  # (events applied, state then), in order
 
     def append(self, key: Key, event: RightsEvent) -> None:
         self.index[event.event_id] = len(self.events)
         self.keys.append(key)
         self.events.append(event)
+        last = self.checkpoints[-1][0] if self.checkpoints else 0
+        if len(self.events) - last >= max(CHECKPOINT_GAP, self.projection.size):
+            self.checkpoints.append((len(self.events), self.projection.snapshot()))
+
+    def prefix(self, length: int) -> _Timeline:
+        """A new timeline holding this one's first ``length`` events, from its latest checkpoint at or
+        before ``length`` (the caller replays the events from ``len(result.events)`` on)."""
+        base, snapshot = 0, None
+        for count, taken in reversed(self.checkpoints):
+            if count <= length:
+                base, snapshot = count, taken
+                break
+        projection = self.projection
+        timeline = _Timeline(
+            Projection.restore(snapshot, projection)
+            if snapshot
+            else Projection(projection.holder, projection.parameters, projection.policy)
+        )
+        timeline.keys = self.keys[:base]
+        timeline.events = self.events[:base]
+        timeline.index = dict(self.index)
+        for event in self.events[base:]:
+            del timeline.index[event.event_id]
+        timeline.checkpoints = [checkpoint for checkpoint in self.checkpoints if checkpoint[0] <= base]
+        return timeline
 
 
 def _keyed(events: Iterable[RightsEvent], parameters: RightsParameters) -> list[tuple[Key, RightsEvent]]:
@@ -187,15 +217,20 @@ class HolderRights:
         return self._with(timeline, self._applied + 1, ())
 
     def _replayed_with(self, event: RightsEvent) -> HolderRights:
-        """Replay the applied and held events with the new one, holding what still waits."""
-        return self._replay_lenient([*self._applied_events(), *(held for held, _ in self._held), event], new=event)
+        """Replay from the first event affected by the new one or a held one, holding what still waits."""
+        return self._replay_lenient([*(held for held, _ in self._held), event], new=event)
 
-    def _replay_lenient(self, candidates: list[RightsEvent], new: RightsEvent | None) -> HolderRights:
-        previously_applied = {e.event_id for e in self._applied_events()}
-        timeline = _Timeline(self._new_projection())
+    def _replay_lenient(self, extra: list[RightsEvent], new: RightsEvent | None) -> HolderRights:
+        old = self._timeline
+        keyed_extra = _keyed(extra, self.parameters)
+        start = bisect_left(old.keys, keyed_extra[0][0], 0, self._applied) if keyed_extra else self._applied
+        timeline = old.prefix(start)
+        base = len(timeline.events)
+        previously_applied = {e.event_id for e in old.events[base : self._applied]}
+        tail = list(zip(old.keys[base : self._applied], old.events[base : self._applied], strict=True))
         projection = timeline.projection
         held: list[tuple[RightsEvent, RightsError]] = []
-        for key, candidate in _keyed(candidates, self.parameters):
+        for key, candidate in sorted([*tail, *keyed_extra], key=lambda pair: pair[0]):
             try:
                 projection.apply(candidate, key[0])
             except RightsError as error:

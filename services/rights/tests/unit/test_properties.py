@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
+from unittest.mock import patch
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -33,6 +34,7 @@ from services.rights.domain import (
     WorkStatus,
     WorkYear,
     YearMonth,
+    holder_rights,
 )
 
 HOLDER = Holder(YearMonth(1975, 6))
@@ -213,3 +215,26 @@ def test_any_arrival_order_gives_the_sorted_replay(events: list[RightsEvent], rn
     assert recorded.held == ()
     assert recorded.balances() == sorted_replay.balances()
     assert recorded.history() == sorted_replay.history()
+
+
+@SETTINGS
+@given(histories(), st.randoms(use_true_random=False), st.integers(min_value=1, max_value=4))
+def test_replaying_from_a_checkpoint_gives_the_sorted_replay(events: list[RightsEvent], rnd: object, gap: int) -> None:
+    # Late events replay from the latest snapshot before them (taken every `gap` events here, every 256
+    # or more in production): the result must be that of the sorted replay, and earlier HolderRights
+    # objects (immutable) must keep their own balances while later ones append to the shared state.
+    history = list(accepted(events).events)
+    arrival = list(history)
+    rnd.shuffle(arrival)  # type: ignore[attr-defined]
+    with patch.object(holder_rights, "CHECKPOINT_GAP", gap):
+        steps = [HolderRights(HOLDER)]
+        for event in arrival:
+            steps.append(steps[-1].record(event))
+        branch = steps[len(steps) // 2]
+        branch_before = branch.balances()
+        sibling = branch.record(Abondement("other", Decimal("1.00"), "employer", date(2030, 1, 1)))
+    assert steps[-1].balances() == HolderRights.replay(HOLDER, history).balances()
+    assert steps[-1].history() == HolderRights.replay(HOLDER, history).history()
+    assert branch.balances() == branch_before
+    assert branch.balances() == HolderRights.replay(HOLDER, branch.events).balances()
+    assert sibling.balances() == HolderRights.replay(HOLDER, sibling.events).balances()
