@@ -4,11 +4,13 @@ or in full by a cancellation before the training starts.
 What a reserved booking holds still counts as the holder's (it comes back if the booking is cancelled);
 once the training starts it is spent and no longer counts against the ceilings (R6323-1: credits are
 made "dans la limite d'un plafond" of what the holder holds; L5151-9 for the CEC). See docs/rights.md.
+A :class:`Booking` is immutable (each step returns the next one), so a snapshot of the holder's state
+shares them instead of copying them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -17,6 +19,8 @@ from .errors import ErrorCode, RightsError
 from .money import ZERO, fr_eur
 from .policy import Fund
 
+Taken = tuple[tuple[Fund, Decimal], ...]  # by fund, in the order the funds were used
+
 
 class BookingState(StrEnum):
     RESERVED = "reserved"
@@ -24,33 +28,33 @@ class BookingState(StrEnum):
     CANCELLED = "cancelled"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Booking:
     booking_id: str
     booked_on: date
     due: Decimal  # price − participation: what the rights and the holder pay together
-    taken: dict[Fund, Decimal]  # what the booking still holds, by fund, in the order the funds were used
+    taken: Taken  # what the booking still holds from the funds
     state: BookingState = BookingState.RESERVED
     refunded: Decimal = ZERO
 
     @property
     def total(self) -> Decimal:
-        return sum(self.taken.values(), ZERO)
+        return sum((amount for _, amount in self.taken), ZERO)
 
     def _check_not_cancelled(self) -> None:
         if self.state is BookingState.CANCELLED:
             raise RightsError(ErrorCode.BOOKING_ALREADY_CANCELLED, f"booking {self.booking_id} is already cancelled")
 
     # Events are applied in date order (events.replay_key), so a start or refund never comes before its
-    # booking here; one dated before it finds no booking (see HolderRights for how that is told apart).
-    def start(self) -> None:
+    # booking here; one dated before it finds no booking (it is held, see holder_rights).
+    def start(self) -> Booking:
         """Entry into training: what the booking holds is spent."""
         self._check_not_cancelled()
         if self.state is BookingState.STARTED:
             raise RightsError(ErrorCode.TRAINING_ALREADY_STARTED, f"training {self.booking_id} has already started")
-        self.state = BookingState.STARTED
+        return replace(self, state=BookingState.STARTED)
 
-    def refund(self, amount: Decimal) -> dict[Fund, Decimal]:
+    def refund(self, amount: Decimal) -> tuple[Booking, dict[Fund, Decimal]]:
         """Give ``amount`` back: to the funds, used last first (the CEC, used last, is refilled first), up
         to what they paid; any rest was the holder's own money and goes back to them, outside the rights."""
         self._check_not_cancelled()
@@ -60,18 +64,18 @@ class Booking:
                 f"booking {self.booking_id} cost {fr_eur(self.due)} (participation forfaitaire excluded), "
                 f"{fr_eur(self.refunded)} already refunded; a refund of {fr_eur(amount)} is more than the rest",
             )
-        self.refunded += amount
         given: dict[Fund, Decimal] = {}
+        kept: list[tuple[Fund, Decimal]] = []
         remaining = amount
-        for fund in reversed(list(self.taken)):
-            back = min(remaining, self.taken[fund])
+        for fund, held in reversed(self.taken):
+            back = min(remaining, held)
             if back > 0:
                 given[fund] = back
-                self.taken[fund] -= back
                 remaining -= back
-        return given
+            kept.insert(0, (fund, held - back))
+        return replace(self, taken=tuple(kept), refunded=self.refunded + amount), given
 
-    def cancel(self, on: date) -> dict[Fund, Decimal]:
+    def cancel(self, on: date) -> tuple[Booking, dict[Fund, Decimal]]:
         """Cancellation before the training starts: everything the booking holds goes back."""
         self._check_not_cancelled()
         if on < self.booked_on:
@@ -84,7 +88,5 @@ class Booking:
                 ErrorCode.TRAINING_ALREADY_STARTED,
                 f"training {self.booking_id} has started: it can no longer be cancelled, only refunded in part",
             )
-        self.state = BookingState.CANCELLED
-        given = {fund: amount for fund, amount in self.taken.items() if amount > 0}
-        self.taken = {}
-        return given
+        given = {fund: amount for fund, amount in self.taken if amount > 0}
+        return replace(self, state=BookingState.CANCELLED, taken=()), given

@@ -31,6 +31,16 @@ class YearFacts:
     boeth: bool = False
     public_statuses: set[WorkStatus] = field(default_factory=set)
 
+    def copy(self) -> YearFacts:
+        return YearFacts(
+            self.year,
+            dict(self.employee_time),
+            dict(self.self_employed_time),
+            self.esat,
+            self.boeth,
+            set(self.public_statuses),
+        )
+
     @property
     def employee_share(self) -> Fraction:
         """Share of full time over all employers, at most 1 (hours add up across contracts)."""

@@ -8,7 +8,6 @@ is long because it is the one place where every rule meets the ledgers; the pure
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from decimal import Decimal
@@ -188,26 +187,36 @@ class Projection:
     c2p_used_retirement: int = 0
     public_credited: dict[int, int] = field(default_factory=dict)
     retired_on: date | None = None
-    cec_measures: dict[tuple[int, CecCategory], list[Decimal]] = field(default_factory=dict)
+    cec_measures: dict[tuple[int, CecCategory], tuple[Decimal, ...]] = field(default_factory=dict)
     bookings: dict[str, Booking] = field(default_factory=dict)
     reserved: dict[Fund, Decimal] = field(default_factory=lambda: {fund: ZERO for fund in Fund})
     last_effective: date | None = None
     journal: list[HistoryLine] = field(default_factory=list)  # every line, in replay order
-    size: int = 0  # how many per-event entries the state holds (what a snapshot copies)
 
     # --- snapshots -----------------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
         """The state after the events applied so far. Ledger lines are append-only, so only their
-        counts are kept: :meth:`restore` takes the lines back from a later state of the same replay."""
-        state = copy.deepcopy({name: getattr(self, name) for name in _SNAPSHOT_FIELDS})
+        counts are kept: :meth:`restore` takes the lines back from a later state of the same replay.
+        Bookings, year facts, status periods and CEC hours are never changed in place once stored (copy
+        on write), so the snapshot copies containers only, never what they hold."""
         ledgers = {account: (len(ledger), ledger.balance) for account, ledger in self.ledgers.items()}
-        return Snapshot(state, ledgers, len(self.journal))
+        return Snapshot(self._state_copy(), ledgers, len(self.journal))
+
+    def _state_copy(self) -> dict[str, object]:
+        return _copied({name: getattr(self, name) for name in _SNAPSHOT_FIELDS})
+
+    def _facts_to_change(self, year: int) -> YearFacts:
+        """The year's facts, as a fresh copy stored in their place: stored facts are never changed in
+        place, so a snapshot shares them (copy on write)."""
+        facts = self.years[year].copy() if year in self.years else YearFacts(year)
+        self.years[year] = facts
+        return facts
 
     @classmethod
     def restore(cls, snapshot: Snapshot, later: Projection) -> Projection:
         """The projection at ``snapshot``, its lines taken from ``later`` (the same replay, further on)."""
         projection = cls(later.holder, later.parameters, later.policy)
-        for name, value in copy.deepcopy(snapshot.state).items():
+        for name, value in _copied(snapshot.state).items():  # the snapshot stays as it was
             setattr(projection, name, value)
         for account, (length, balance) in snapshot.ledgers.items():
             projection.ledgers[account] = later.ledgers[account].prefix(length, balance)
@@ -349,7 +358,7 @@ class Projection:
             self.post(account, on, f"Activité {event.year} : aucun droit ({why_not})", ZERO, event.event_id)
             return
         if event.status.is_public:
-            self.years.setdefault(event.year, YearFacts(event.year)).public_statuses.add(event.status)
+            self._facts_to_change(event.year).public_statuses.add(event.status)
             self._credit_public_year(event, on)
             return
         share: Fraction | None = None
@@ -357,13 +366,11 @@ class Projection:
             share = time_share(event, p)
         elif event.status is WorkStatus.SELF_EMPLOYED:
             share = self_employed_share(event)
-        facts = self.years.setdefault(event.year, YearFacts(event.year))
+        facts = self._facts_to_change(event.year)
         if event.status is WorkStatus.EMPLOYEE and share is not None:
             facts.employee_time[event.event_id] = share
-            self.size += 1
         elif event.status is WorkStatus.SELF_EMPLOYED and share is not None:
             facts.self_employed_time[event.event_id] = share
-            self.size += 1
         else:
             facts.esat = True
         label = f"Alimentation CPF au titre de l'activité {event.year}"
@@ -377,7 +384,7 @@ class Projection:
             self.parameters.boeth_majoration_eur.first_effect.year,
             "disability_status (BOETH majoration, from 2019 activity)",
         )
-        self.years.setdefault(event.year, YearFacts(event.year)).boeth = True
+        self._facts_to_change(event.year).boeth = True
         label = f"Majoration bénéficiaire de l'obligation d'emploi (BOETH) au titre de {event.year}"
         self._credit_year(event.year, label, event.event_id, on)
 
@@ -457,7 +464,9 @@ class Projection:
             raise RightsError(ErrorCode.NOT_LOW_QUALIFIED, "the holder is not declared low-qualified")
         if event.on < open_periods[0].declared_on:
             raise RightsError(ErrorCode.INVALID_DATE, "the status cannot end before it was declared")
-        open_periods[0].ended_on = event.on
+        # Replaced, not changed in place: snapshots share the periods (see _state_copy).
+        position = next(i for i, period in enumerate(self.low_qualification) if period is open_periods[0])
+        self.low_qualification[position] = _LowQualificationPeriod(open_periods[0].declared_on, event.on)
 
     def _retired(self, event: Retired, on: date) -> None:
         if self.retired_on is not None:
@@ -506,11 +515,11 @@ class Projection:
             )
         # Hours in several associations (or hosts) add up over the year, whichever declaration brings
         # them, like work hours across employers (D5151-14 7°: 200 h "in one or more" associations).
-        so_far = self.cec_measures.setdefault((event.year, event.category), [])
-        met = cec.minimum_met(event, minimum, tuple(so_far))
+        so_far = self.cec_measures.get((event.year, event.category), ())
+        met = cec.minimum_met(event, minimum, so_far)
         measure = getattr(event, minimum.measure)
         if isinstance(measure, tuple):
-            so_far.extend(measure)
+            self.cec_measures[(event.year, event.category)] = (*so_far, *measure)
         label = f"Engagement citoyen {event.year} : {CEC_LABELS[event.category]}"
         credit = ZERO
         if (event.year, event.category) in self.cec_awarded:
@@ -642,8 +651,7 @@ class Projection:
             self.post(_FUND_ACCOUNT[fund], on, label, -amount, event.event_id)
         if not taken:
             self.post(Account.CPF_RIGHTS, on, label + " : aucun droit utilisé", ZERO, event.event_id)
-        self.bookings[event.booking_id] = Booking(event.booking_id, on, due, dict(taken))
-        self.size += 1
+        self.bookings[event.booking_id] = Booking(event.booking_id, on, due, tuple(taken.items()))
         self._reserve(taken, +1)
 
     def _booking(self, booking_id: str, what: str) -> Booking:
@@ -653,16 +661,16 @@ class Projection:
         return booking
 
     def _training_started(self, event: TrainingStarted, on: date) -> None:
-        booking = self._booking(event.booking_id, "start")
-        booking.start()
-        self._reserve(booking.taken, -1)
+        booking = self._booking(event.booking_id, "start").start()
+        self.bookings[event.booking_id] = booking
+        self._reserve(dict(booking.taken), -1)
         # The money was debited at booking; from now on it is spent and leaves the ceilings.
         label = f"Entrée en formation {event.booking_id} : {fr_eur(booking.total)} de droits utilisés"
         self.post(Account.CPF_RIGHTS, on, label, ZERO, event.event_id)
 
     def _training_refunded(self, event: TrainingRefunded, on: date) -> None:
-        booking = self._booking(event.booking_id, "refund")
-        given = booking.refund(event.amount_eur)
+        booking, given = self._booking(event.booking_id, "refund").refund(event.amount_eur)
+        self.bookings[event.booking_id] = booking
         if booking.state is BookingState.RESERVED:
             self._reserve(given, -1)
         label = f"Remboursement partiel de la formation {event.booking_id} : droits restitués"
@@ -670,8 +678,8 @@ class Projection:
             self.post(_FUND_ACCOUNT[fund], on, label, amount, event.event_id)
 
     def _training_cancelled(self, event: TrainingCancelled, on: date) -> None:
-        booking = self._booking(event.booking_id, "cancel")
-        given = booking.cancel(on)
+        booking, given = self._booking(event.booking_id, "cancel").cancel(on)
+        self.bookings[event.booking_id] = booking
         self._reserve(given, -1)
         label = f"Annulation de la formation {event.booking_id} : droits restitués"
         for fund, amount in given.items():
@@ -714,3 +722,19 @@ class Projection:
 _SNAPSHOT_FIELDS = tuple(
     f.name for f in fields(Projection) if f.name not in ("holder", "parameters", "policy", "ledgers", "journal")
 )
+
+
+def _copied(state: dict[str, object]) -> dict[str, object]:
+    """The state with each container copied (one level: what they hold is never changed in place)."""
+    return {
+        name: (
+            dict(value)
+            if isinstance(value, dict)
+            else list(value)
+            if isinstance(value, list)
+            else set(value)
+            if isinstance(value, set)
+            else value
+        )
+        for name, value in state.items()
+    }

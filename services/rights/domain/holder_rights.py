@@ -22,14 +22,22 @@ from collections.abc import Iterable
 from datetime import date
 
 from .errors import ErrorCode, RightsError
-from .events import RightsEvent, replay_key
+from .events import (
+    C2pExposure,
+    C2pPointsUsed,
+    LowQualificationDeclared,
+    LowQualificationEnded,
+    RightsEvent,
+    TrainingBooked,
+    replay_key,
+)
 from .holder import Balances, Holder, Projection, Snapshot
 from .ledger import Account, HistoryLine
 from .parameters import PARAMETERS, RightsParameters
 from .policy import DEFAULT_POLICY, RulesPolicy
 
 Key = tuple[date, int, str]
-CHECKPOINT_GAP = 256
+CHECKPOINT_GAP = 64
 
 # Refusals that a predecessor arriving later can lift: the event is held, not refused.
 WAITING_FOR_PREDECESSOR = frozenset(
@@ -64,7 +72,7 @@ class _Timeline:
         self.keys.append(key)
         self.events.append(event)
         last = self.checkpoints[-1][0] if self.checkpoints else 0
-        if len(self.events) - last >= max(CHECKPOINT_GAP, self.projection.size):
+        if len(self.events) - last >= CHECKPOINT_GAP:
             self.checkpoints.append((len(self.events), self.projection.snapshot()))
 
     def prefix(self, length: int) -> _Timeline:
@@ -199,9 +207,10 @@ class HolderRights:
             raise error.for_event(event.event_id) from None
         timeline = self._timeline
         at_the_end = not self._applied or key > timeline.keys[self._applied - 1]
-        if at_the_end and not self._held and self._applied == len(timeline.events):
+        unblocks = [held for held, why in self._held if _may_unblock(event, held, why)]
+        if at_the_end and not unblocks and self._applied == len(timeline.events):
             return self._append(key, event)
-        return self._replayed_with(event)
+        return self._replay_lenient([*unblocks, event], new=event)
 
     def _append(self, key: Key, event: RightsEvent) -> HolderRights:
         """The event falls after every applied one: apply it to the kept state (no replay)."""
@@ -216,12 +225,11 @@ class HolderRights:
         timeline.append(key, event)
         return self._with(timeline, self._applied + 1, ())
 
-    def _replayed_with(self, event: RightsEvent) -> HolderRights:
-        """Replay from the first event affected by the new one or a held one, holding what still waits."""
-        return self._replay_lenient([*(held for held, _ in self._held), event], new=event)
-
     def _replay_lenient(self, extra: list[RightsEvent], new: RightsEvent | None) -> HolderRights:
+        """Replay from the first of ``extra`` (the new event and the held ones it may unblock), from the
+        latest checkpoint before it; what fails for want of a predecessor is held."""
         old = self._timeline
+        still_held = tuple((held, why) for held, why in self._held if held not in extra)
         keyed_extra = _keyed(extra, self.parameters)
         start = bisect_left(old.keys, keyed_extra[0][0], 0, self._applied) if keyed_extra else self._applied
         timeline = old.prefix(start)
@@ -247,7 +255,7 @@ class HolderRights:
                 held.append((candidate, error))  # already held: it stays out, with the law's reason
                 continue
             timeline.append(key, candidate)
-        return self._with(timeline, len(timeline.events), tuple(held))
+        return self._with(timeline, len(timeline.events), (*still_held, *held))
 
     # --- reading -------------------------------------------------------------------------------
     @property
@@ -305,11 +313,31 @@ class HolderRights:
     def _with(
         self, timeline: _Timeline, applied: int, held: tuple[tuple[RightsEvent, RightsError], ...]
     ) -> HolderRights:
-        rights = HolderRights(self.holder, parameters=self.parameters, policy=self.policy)
+        rights = object.__new__(HolderRights)  # not __init__: it would build a projection to throw away
+        rights.holder, rights.parameters, rights.policy = self.holder, self.parameters, self.policy
         rights._timeline = timeline
         rights._applied = applied
         rights._held = (*self._held, *held) if timeline is self._timeline else held
         return rights
+
+
+_UNBLOCKED_BY: dict[ErrorCode, tuple[type, ...]] = {
+    ErrorCode.INSUFFICIENT_POINTS: (C2pExposure, C2pPointsUsed),
+    ErrorCode.POINTS_RESERVED_FOR_TRAINING: (C2pExposure, C2pPointsUsed),
+    ErrorCode.NOT_LOW_QUALIFIED: (LowQualificationDeclared, LowQualificationEnded),
+    ErrorCode.ALREADY_LOW_QUALIFIED: (LowQualificationDeclared, LowQualificationEnded),
+    ErrorCode.LEGACY_HOURS_ABOVE_CEILING: (LowQualificationDeclared, LowQualificationEnded),
+}
+
+
+def _may_unblock(new: RightsEvent, held: RightsEvent, why: RightsError) -> bool:
+    """Can ``new`` change why ``held`` fails? Only events of the held one's family can (its booking, C2P
+    points, low-qualification periods): anything else leaves the held event failing for the same
+    reason, so it need not be tried again — the new event then takes the fast path."""
+    if why.code is ErrorCode.UNKNOWN_BOOKING:
+        return isinstance(new, TrainingBooked) and new.booking_id == getattr(held, "booking_id", None)
+    family = _UNBLOCKED_BY.get(why.code)
+    return family is None or isinstance(new, family)  # unknown: try again (e.g. insufficient_rights)
 
 
 def _deduplicated(events: Iterable[RightsEvent]) -> list[RightsEvent]:
