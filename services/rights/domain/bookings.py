@@ -90,3 +90,29 @@ class Booking:
             )
         given = {fund: amount for fund, amount in self.taken if amount > 0}
         return replace(self, state=BookingState.CANCELLED, taken=()), given
+
+
+class BookingBook:
+    """A holder's bookings by id, cheap to snapshot however many there are: a shared, never-changed
+    ``base`` plus the ``recent`` changes; a snapshot copies only the recent part, and folds it into a
+    new base once it grows to a quarter of the base (so each booking is copied O(1) times amortised)."""
+
+    def __init__(self, base: dict[str, Booking] | None = None, recent: dict[str, Booking] | None = None) -> None:
+        self._base: dict[str, Booking] = base if base is not None else {}
+        self._recent: dict[str, Booking] = recent if recent is not None else {}
+
+    def get(self, booking_id: str) -> Booking | None:
+        found = self._recent.get(booking_id)
+        return found if found is not None else self._base.get(booking_id)
+
+    def __contains__(self, booking_id: str) -> bool:
+        return booking_id in self._recent or booking_id in self._base
+
+    def __setitem__(self, booking_id: str, booking: Booking) -> None:
+        self._recent[booking_id] = booking
+
+    def copy(self) -> BookingBook:
+        if len(self._recent) * 4 > len(self._base):
+            self._base = {**self._base, **self._recent}  # a new base; the old one may be shared
+            self._recent = {}
+        return BookingBook(self._base, dict(self._recent))

@@ -14,7 +14,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from . import cec, prevention, public_sector
-from .bookings import Booking, BookingState
+from .bookings import Booking, BookingBook, BookingState
 from .cpf import YearFacts, self_employed_share, time_share, year_entitlement
 from .errors import ErrorCode, RightsError
 from .events import (
@@ -188,7 +188,7 @@ class Projection:
     public_credited: dict[int, int] = field(default_factory=dict)
     retired_on: date | None = None
     cec_measures: dict[tuple[int, CecCategory], tuple[Decimal, ...]] = field(default_factory=dict)
-    bookings: dict[str, Booking] = field(default_factory=dict)
+    bookings: BookingBook = field(default_factory=BookingBook)
     reserved: dict[Fund, Decimal] = field(default_factory=lambda: {fund: ZERO for fund in Fund})
     last_effective: date | None = None
     journal: list[HistoryLine] = field(default_factory=list)  # every line, in replay order
@@ -728,7 +728,9 @@ def _copied(state: dict[str, object]) -> dict[str, object]:
     """The state with each container copied (one level: what they hold is never changed in place)."""
     return {
         name: (
-            dict(value)
+            value.copy()
+            if isinstance(value, BookingBook)
+            else dict(value)
             if isinstance(value, dict)
             else list(value)
             if isinstance(value, list)

@@ -63,7 +63,7 @@ class _Timeline:
     def __init__(self, projection: Projection) -> None:
         self.keys: list[Key] = []
         self.events: list[RightsEvent] = []
-        self.index: dict[str, int] = {}  # event_id -> position in events
+        self.index: dict[str, int] = {}  # event_id -> position in events (of this timeline or a branch)
         self.projection = projection
         self.checkpoints: list[tuple[int, Snapshot]] = []  # (events applied, state then), in order
 
@@ -91,9 +91,7 @@ class _Timeline:
         )
         timeline.keys = self.keys[:base]
         timeline.events = self.events[:base]
-        timeline.index = dict(self.index)
-        for event in self.events[base:]:
-            del timeline.index[event.event_id]
+        timeline.index = self.index  # shared: lookups check the position they find (see HolderRights._known)
         timeline.checkpoints = [checkpoint for checkpoint in self.checkpoints if checkpoint[0] <= base]
         return timeline
 
@@ -288,10 +286,15 @@ class HolderRights:
         return self._timeline.events[: self._applied]
 
     def _known(self, event_id: str) -> RightsEvent | None:
+        events = self._timeline.events
         position = self._timeline.index.get(event_id)
-        if position is not None and position < self._applied:
-            return self._timeline.events[position]
-        return next((event for event, _ in self._held if event.event_id == event_id), None)
+        if position is not None and position < self._applied and events[position].event_id == event_id:
+            return events[position]
+        held = next((event for event, _ in self._held if event.event_id == event_id), None)
+        if held is None and position is not None:
+            # The index is shared with timelines branched from this one, which may have moved the event.
+            held = next((event for event in events[: self._applied] if event.event_id == event_id), None)
+        return held
 
     def _projection_at(self, as_of: date | None) -> Projection:
         timeline = self._timeline
