@@ -102,6 +102,8 @@ class DeliveryGuard:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     gate: StateGate = field(default_factory=StateGate)
+    # Whether the working state is whole (e.g. its "rebuilt" marker is there); set by ServiceRuntime.
+    intact: Callable[[], Awaitable[bool]] | None = None
 
     def middleware(self, msg: Any, /, **kwargs: Any) -> BaseMiddleware:
         return _DeliveryMiddleware(msg, guard=self, **kwargs)
@@ -176,6 +178,13 @@ class _DeliveryMiddleware(BaseMiddleware):
                 await guard.sleep(delay)
                 continue
             else:
+                if guard.intact is not None and not await self._infra(guard.intact()):
+                    # Wiped while the handler ran: it may have judged an empty state ("no contacts yet").
+                    # Handled again once rebuilt (handlers are idempotent), never committed on that guess.
+                    log.info("state wiped under %s@%s: handled again once rebuilt", topic, msg.raw_message.offset)
+                    guard.gate.close()
+                    attempt -= 1
+                    continue
                 log.debug(
                     "handled %s@%s in %.1f ms",
                     topic,

@@ -124,7 +124,13 @@ class ServiceRuntime:
         refill: Callable[[], Awaitable[object]],
         every_s: float = 1.0,
     ) -> None:
-        """``keep_state`` now and then every ``every_s`` seconds, for the life of the process."""
+        """``keep_state`` now and then every ``every_s`` seconds, for the life of the process; and every
+        handled event checks the state is still whole before it is committed."""
+
+        async def intact() -> bool:
+            return not await is_empty()
+
+        self.guard.intact = intact
         await every(every_s, lambda: self.keep_state(is_empty, refill), first_now=True)
 
     async def start(self) -> None:

@@ -221,3 +221,35 @@ def test_while_the_state_is_rebuilt_every_route_but_the_probes_answers_503() -> 
     resp = client.get("/api/v1/fine")
     assert resp.status_code == 503 and resp.headers["retry-after"] == "2"
     assert client.get("/healthz").status_code == 200  # liveness is not readiness
+
+
+async def test_an_event_handled_while_the_state_was_wiped_is_handled_again_once_rebuilt() -> None:
+    import asyncio
+
+    async def sleep(seconds: float) -> None:
+        await asyncio.sleep(0)
+
+    guard, parked = _guard(sleep, RetryPolicy())
+    wiped = {"now": False}
+    seen: list[bool] = []
+
+    async def intact() -> bool:
+        return not wiped["now"]
+
+    guard.intact = intact
+
+    async def handler(_msg: Any) -> str:
+        seen.append(wiped["now"])
+        if len(seen) == 1:  # Redis is flushed while this event is judged ("no contacts yet")
+            wiped["now"] = True
+
+            def rebuilt() -> None:
+                wiped["now"] = False
+                guard.gate.open()
+
+            asyncio.get_running_loop().call_later(0.01, rebuilt)
+        return "applied"
+
+    result = await guard.middleware(None, context=None).consume_scope(handler, FakeMessage())  # type: ignore[arg-type]
+    assert result == "applied" and seen == [False, False]  # judged again on the rebuilt state
+    assert parked == [] and await guard.processed.seen("?", "e1")
