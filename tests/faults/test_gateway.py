@@ -17,7 +17,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import stack
+import tests.conftest  # noqa: F401 - puts deploy/local on the path
+
+# isort: split
+import stack  # deploy/local/stack.py, on the path tests.conftest sets
 
 
 class DroppingUpstream:

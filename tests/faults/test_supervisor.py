@@ -11,10 +11,12 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from tests.conftest import TEST_ENV, Platform, local_services
+from tests.conftest import TEST_ENV, Platform
 
 # isort: split
-from supervisor import BackOff, Supervisor  # deploy/local/supervisor.py, on the path tests.conftest sets
+# deploy/local/launcher.py and supervisor.py, on the path tests.conftest sets
+import launcher as local_services
+from supervisor import BackOff, Supervisor
 
 pytestmark = pytest.mark.integration
 
