@@ -135,7 +135,9 @@ class FaultStack:
         pid = self.st.pids["kafka"]
         os.killpg(pid, signal.SIGKILL)
         started = time.monotonic()
-        while stack.alive(pid):
+        # A JVM's threads outlive its main thread for a moment, listening socket included: wait until
+        # the port is closed, or the new broker would be taken for ready (or fail to bind).
+        while stack.alive(pid) or stack.port_open(self.st.ports.kafka):
             await asyncio.sleep(0.1)
         await asyncio.to_thread(stack.start_kafka, self.st, self.cache)
         broker = time.monotonic() - started
