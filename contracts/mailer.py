@@ -47,3 +47,19 @@ class MailFailed(EventData):
     reason: str
     smtp_code: int | None = None
     failed_at: datetime
+
+
+class MailJobRecorded(EventData):
+    """The mailer's private, compacted journal of its queue (latest record per job): a Redis wiped clean
+    is refilled from it, so a mail queued and not yet accepted by SMTP is still sent, once.
+
+    ``job`` is an opaque JSON object owned by the mailer (recipient, kind, link hash and expiry; never the
+    link's token, which is derived again from the mailer's key). A ``sent`` or ``failed`` record carries
+    no personal data: compaction then drops the queued one.
+    """
+
+    EVENT_TYPE: ClassVar[str] = "fr.mcf.mailer.mail_job_recorded"
+
+    job_id: str
+    status: Literal["queued", "sent", "failed"]
+    job: dict[str, object] = Field(default_factory=dict)

@@ -42,7 +42,9 @@ class TopicSpec:
 
     @property
     def config(self) -> dict[str, str]:
-        cfg: dict[str, str] = {"cleanup.policy": "compact" if self.compacted else "delete"}
+        # A compacted topic with a retention keeps the latest record per key, and only for that long.
+        policy = "delete" if not self.compacted else "compact" if self.retention_ms is None else "compact,delete"
+        cfg: dict[str, str] = {"cleanup.policy": policy}
         cfg["retention.ms"] = str(self.retention_ms if self.retention_ms is not None else -1)
         return cfg
 
@@ -168,6 +170,21 @@ MAIL_FAILED = TopicSpec(
     audience=Audience.INTERNAL,
     description="A mail was refused for good (SMTP 5xx); the original event is on the dead-letter topic.",
 )
+MAIL_JOBS = TopicSpec(
+    name="mailer.mail-jobs.v1",
+    payload=mailer.MailJobRecorded,
+    key="job id",
+    producer="mailer",
+    consumers=("mailer",),
+    personal_data="e-mail address and first name while a mail is queued (never the link's token): "
+    "private to the mailer",
+    audience=Audience.INTERNAL,
+    retention_ms=30 * DAY_MS,
+    compacted=True,
+    with_dlq=False,
+    description="The mailer's own durable queue (latest record per mail job); Redis is refilled from it "
+    "after a wipe. Readable by no other service.",
+)
 PARTNER_DECLARATIONS = TopicSpec(
     name="rights.partner-declarations.v1",
     payload=None,
@@ -208,6 +225,7 @@ CATALOG: tuple[TopicSpec, ...] = (
     CONFIRMATION_LINK_SENT,
     PASSWORD_RESET_LINK_SENT,
     MAIL_FAILED,
+    MAIL_JOBS,
     PARTNER_DECLARATIONS,
     BALANCES_PROJECTED,
 )

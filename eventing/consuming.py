@@ -11,6 +11,7 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 from contracts.envelope import Envelope
 from contracts.topics import TopicSpec
 from eventing.delivery import DeliveryGuard
+from eventing.settings import ConnectionSettings
 
 
 def _current_envelope(message: KafkaMessage) -> Envelope:
@@ -26,13 +27,20 @@ def subscribe(
     """A subscriber that commits after the effect and starts a new group at the earliest offset.
 
     Every group starts at ``earliest``: a new consumer (or a projection rebuilt from scratch) must see
-    the whole retained history, never only what arrives after it joined.
+    the whole retained history, never only what arrives after it joined. It reads only committed
+    transactions (a state change and the events it causes are written in one), and joins as a static
+    member named after this process, so a restart does not wait for the group to rebalance.
     """
     guard.groups[topic.name] = group_id
     return broker.subscriber(
         topic.name,
         group_id=group_id,
         auto_offset_reset="earliest",
+        isolation_level="read_committed",
+        group_instance_id=f"{ConnectionSettings().instance_id}:{topic.name}",
+        # Each subscriber of a service joins the service's group in turn, and every join is a rebalance
+        # that the others only learn of at their next heartbeat: frequent heartbeats keep a start short.
+        heartbeat_interval_ms=500,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         title=f"{group_id}:{topic.name}",
         description=topic.description,

@@ -4,6 +4,12 @@ Subscribers use ``AckPolicy.NACK_ON_ERROR``: the offset is committed only when t
 that is after the effect, after a parked poison message, or after a duplicate was skipped. Only an
 infrastructure failure of the runtime itself (the dead-letter publish failed) escapes as an exception,
 and then the message is rewound and redelivered rather than lost.
+
+Nothing is committed unapplied: while the service rebuilds its state (``StateGate`` closed) every
+subscriber waits before touching the message, and an event the service cannot apply *yet*
+(``RetryLater``: it names something not known yet) is held with back-off for ``RetryPolicy.hold_s``
+instead of the five quick attempts a failing dependency gets; what is still not applicable then is
+parked with the reason, for an operator to replay, never dropped.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from prometheus_client import Counter
 from pydantic import ValidationError
 
 from contracts.envelope import EnvelopeError
-from eventing.errors import PoisonMessage
+from eventing.errors import PoisonMessage, RetryLater
 
 log = logging.getLogger("eventing.delivery")
 T = TypeVar("T")
@@ -46,6 +52,9 @@ class RetryPolicy:
     attempts: int = 5
     first_delay_s: float = 0.2
     max_delay_s: float = 5.0
+    # How long an event that cannot be applied *yet* is held before it is parked. Below the consumer's
+    # max.poll.interval (5 min), so the hold never costs the partition its group membership.
+    hold_s: float = 240.0
 
     def delay(self, attempt: int) -> float:
         # Full jitter keeps a fleet of consumers from hammering a recovering dependency in step.
@@ -54,6 +63,33 @@ class RetryPolicy:
 
 
 _POISON = (PoisonMessage, ValidationError, EnvelopeError, json.JSONDecodeError, UnicodeDecodeError)
+
+
+class StateGate:
+    """Open while the service's working state (Redis) is complete; closed while it is rebuilt.
+
+    Subscribers wait at a closed gate before touching a message, so no event is applied to (or judged
+    against) a half-rebuilt state; readiness and the HTTP routes say "not ready" meanwhile. A
+    service's runtime starts closed: it opens once the first state check is done.
+    """
+
+    def __init__(self, *, is_open: bool = True) -> None:
+        self._open = asyncio.Event()
+        if is_open:
+            self._open.set()
+
+    @property
+    def is_open(self) -> bool:
+        return self._open.is_set()
+
+    def open(self) -> None:
+        self._open.set()
+
+    def close(self) -> None:
+        self._open.clear()
+
+    async def wait(self) -> None:
+        await self._open.wait()
 
 
 @dataclass
@@ -65,6 +101,7 @@ class DeliveryGuard:
     groups: dict[str, str] = field(default_factory=dict)  # topic -> consumer group
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    gate: StateGate = field(default_factory=StateGate)
 
     def middleware(self, msg: Any, /, **kwargs: Any) -> BaseMiddleware:
         return _DeliveryMiddleware(msg, guard=self, **kwargs)
@@ -98,12 +135,14 @@ class _DeliveryMiddleware(BaseMiddleware):
         event_id = msg.headers.get("ce_id")
         # A dead letter republished as-is (its dlq_* headers kept) is an operator's deliberate retry.
         replayed = "dlq_reason" in msg.headers
+        await guard.gate.wait()  # the de-duplication keys live in the state being rebuilt, too
         if event_id and not replayed and await self._infra(guard.processed.seen(group, event_id)):
             EVENTS_HANDLED.labels(topic, group, "duplicate").inc()
             return None
-        attempt = 0
+        attempt, held_since = 0, time.monotonic()
         while True:
             attempt += 1
+            await guard.gate.wait()
             started = time.perf_counter()
             try:
                 result = await call_next(msg)
@@ -114,15 +153,26 @@ class _DeliveryMiddleware(BaseMiddleware):
                 EVENTS_HANDLED.labels(topic, group, "dead_lettered").inc()
                 break
             except Exception as exc:
-                if attempt >= guard.retry.attempts:
-                    reason = f"gave up after {attempt} attempts: {type(exc).__name__}: {exc}"
+                if not guard.gate.is_open:  # the state vanished under the handler: judge it again once rebuilt
+                    attempt -= 1
+                    continue
+                held = time.monotonic() - held_since
+                if isinstance(exc, RetryLater) and held < guard.retry.hold_s:
+                    outcome, delay = "held", guard.retry.delay(attempt)
+                elif not isinstance(exc, RetryLater) and attempt < guard.retry.attempts:
+                    outcome, delay = "retried", guard.retry.delay(attempt)
+                else:
+                    reason = (
+                        f"not applicable after {held:.0f} s: {exc}"
+                        if isinstance(exc, RetryLater)
+                        else f"gave up after {attempt} attempts: {type(exc).__name__}: {exc}"
+                    )
                     log.error("parking message from %s@%s: %s", topic, msg.raw_message.offset, reason)
                     await self._infra(guard.park(msg, group, reason, exc))
                     EVENTS_HANDLED.labels(topic, group, "dead_lettered").inc()
                     break
-                delay = guard.retry.delay(attempt)
-                log.info("retrying %s@%s in %.2fs after %r", topic, msg.raw_message.offset, delay, exc)
-                EVENTS_HANDLED.labels(topic, group, "retried").inc()
+                log.info("%s %s@%s for %.2fs: %r", outcome, topic, msg.raw_message.offset, delay, exc)
+                EVENTS_HANDLED.labels(topic, group, outcome).inc()
                 await guard.sleep(delay)
                 continue
             else:

@@ -10,4 +10,6 @@ class PoisonMessage(Exception):
 
 
 class RetryLater(Exception):
-    """A dependency is not ready yet (e.g. an event that must come first): retry with back-off."""
+    """The event cannot be applied *yet* (it names a request, account or holder this service does not
+    know yet, or an event that must come first has not arrived): it is held and retried with back-off for
+    as long as ``RetryPolicy.hold_s``, never committed unapplied, and parked only after that."""

@@ -12,14 +12,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
 from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from redis.asyncio import Redis
 
-from eventing.delivery import DeliveryGuard, RetryPolicy
+from eventing.delivery import DeliveryGuard, RetryPolicy, StateGate
 from eventing.http_limits import BodyLimit
 from eventing.kafka import new_broker
-from eventing.publishing import EventPublisher
+from eventing.publishing import EventPublisher, TransactionalWriter
 from eventing.redis_store import RedisProcessedEvents
 
 log = logging.getLogger("eventing.service")
@@ -28,6 +29,25 @@ HTTP_REQUESTS = Counter("http_requests_total", "HTTP requests", ["route", "metho
 HTTP_LATENCY = Histogram("http_request_duration_seconds", "HTTP request duration", ["route", "method"])
 OPERATIONAL_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 CONSUMER_LAG = Gauge("kafka_consumer_lag", "Messages not yet consumed", ["topic", "partition", "group"])
+STATE_REBUILDS = Counter("state_rebuilds_total", "Working state rebuilt from the topics", ["service"])
+
+# While the working state is rebuilt (seconds): the holder is asked to come back, never shown a wrong answer.
+REBUILDING_RETRY_AFTER_S = 2
+REBUILDING_MESSAGE = "Le service redémarre. Réessayez dans quelques secondes."
+REBUILDING_PAGE = (
+    '<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Service momentanément indisponible'
+    "</title></head><body><main><h1>Service momentanément indisponible</h1><p>"
+    f"{REBUILDING_MESSAGE}</p></main></body></html>"
+)
+
+
+def unavailable(request: Request) -> Response:
+    """The French 503 a holder or a partner gets while the service cannot answer truthfully yet."""
+    headers = {"Retry-After": str(REBUILDING_RETRY_AFTER_S)}
+    if request.url.path.startswith("/api/"):
+        body = {"errors": [{"field": "service", "code": "unavailable", "message": REBUILDING_MESSAGE}]}
+        return JSONResponse(body, status_code=503, headers=headers)
+    return HTMLResponse(REBUILDING_PAGE, status_code=503, headers=headers)
 
 
 @dataclass
@@ -38,6 +58,8 @@ class ServiceRuntime:
     guard: DeliveryGuard
     publisher: EventPublisher
     ready: bool = False
+    kafka_bootstrap: str = ""
+    writers: list[TransactionalWriter] = field(default_factory=list)
     _started: list[str] = field(default_factory=list)
 
     @classmethod
@@ -52,11 +74,60 @@ class ServiceRuntime:
     ) -> ServiceRuntime:
         broker = new_broker(kafka_bootstrap, client_id=name, graceful_timeout_s=graceful_timeout_s)
         redis = Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
-        guard = DeliveryGuard(broker=broker, processed=RedisProcessedEvents(redis), retry=retry or RetryPolicy())
+        guard = DeliveryGuard(
+            broker=broker,
+            processed=RedisProcessedEvents(redis),
+            retry=retry or RetryPolicy(),
+            gate=StateGate(is_open=False),  # opened by the first ``keep_state`` (or at once: ``no_state``)
+        )
         broker.add_middleware(guard.middleware)
-        return cls(name=name, broker=broker, redis=redis, guard=guard, publisher=EventPublisher(broker, name))
+        publisher = EventPublisher(broker, name)
+        return cls(
+            name=name, broker=broker, redis=redis, guard=guard, publisher=publisher, kafka_bootstrap=kafka_bootstrap
+        )
+
+    def transactional_writer(self) -> TransactionalWriter:
+        """A writer of atomic state-and-events transactions, started and stopped with the runtime."""
+        writer = TransactionalWriter(self.kafka_bootstrap, self.name)
+        self.writers.append(writer)
+        return writer
+
+    @property
+    def gate(self) -> StateGate:
+        return self.guard.gate
+
+    async def keep_state(
+        self, is_empty: Callable[[], Awaitable[bool]], refill: Callable[[], Awaitable[object]]
+    ) -> None:
+        """Rebuild the working state from the topics when it is found empty (a first start, or a wiped
+        Redis), with the gate closed meanwhile: subscribers hold their messages and HTTP answers 503."""
+        if not await is_empty():
+            self.gate.open()
+            return
+        self.gate.close()
+        log.info("%s: working state empty; rebuilding it from the topics", self.name)
+        started = time.perf_counter()
+        result = await refill()
+        STATE_REBUILDS.labels(self.name).inc()
+        log.info("%s rebuilt from the topics in %.1f s: %s", self.name, time.perf_counter() - started, result)
+        self.gate.open()
+
+    def no_state(self) -> None:
+        """For a service whose working state needs no rebuild: consume and answer from the start."""
+        self.gate.open()
+
+    async def watch_state(
+        self,
+        is_empty: Callable[[], Awaitable[bool]],
+        refill: Callable[[], Awaitable[object]],
+        every_s: float = 1.0,
+    ) -> None:
+        """``keep_state`` now and then every ``every_s`` seconds, for the life of the process."""
+        await every(every_s, lambda: self.keep_state(is_empty, refill), first_now=True)
 
     async def start(self) -> None:
+        for writer in self.writers:
+            await writer.start()
         await self.broker.start()
         self.ready = True
         log.info("%s started", self.name)
@@ -65,11 +136,13 @@ class ServiceRuntime:
         """SIGTERM path: stop fetching, let the message in hand finish and commit, leave the group."""
         self.ready = False
         await self.broker.stop()
+        for writer in self.writers:
+            await writer.stop()
         await self.redis.aclose()
         log.info("%s stopped", self.name)
 
     async def is_ready(self) -> bool:
-        if not self.ready:
+        if not self.ready or not self.gate.is_open:
             return False
         # Every subscriber's consumer is running (it joins its group as it starts).
         if any(getattr(sub, "consumer", None) is None for sub in self.broker.subscribers):
@@ -111,6 +184,8 @@ class ServiceRuntime:
             if request.url.path in OPERATIONAL_PATHS and "x-forwarded-for" in request.headers:
                 # Probes and Prometheus reach the pod directly; through the gateway these do not exist.
                 return Response(status_code=404)
+            if not self.gate.is_open and request.url.path not in OPERATIONAL_PATHS:
+                return unavailable(request)  # half-rebuilt state would give wrong answers (unknown account…)
             started = time.perf_counter()
             response = await call_next(request)
             route = request.scope.get("route")
@@ -140,22 +215,16 @@ class ServiceRuntime:
             return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
-async def refill_if_wiped(
-    name: str, is_empty: Callable[[], Awaitable[bool]], refill: Callable[[], Awaitable[object]]
-) -> None:
-    """Rebuild a Redis projection from the topics when it is found empty (wiped, or a first start)."""
-    if await is_empty():
-        log.info("%s rebuilt from the topics: %s", name, await refill())
-
-
-async def every(seconds: float, action: Callable[[], Awaitable[object]]) -> None:
+async def every(seconds: float, action: Callable[[], Awaitable[object]], *, first_now: bool = False) -> None:
     """Run ``action`` forever, ``seconds`` apart; a failure is logged and the next run tries again."""
-    while True:
+    if not first_now:
         await asyncio.sleep(seconds)
+    while True:
         try:
             await action()
         except Exception:
             log.exception("background task failed; it runs again in %.0f s", seconds)
+        await asyncio.sleep(seconds)
 
 
 @asynccontextmanager

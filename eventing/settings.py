@@ -6,6 +6,7 @@ its own SCRAM-SHA-512 user over TLS, which is what makes the per-service ACLs ap
 
 from __future__ import annotations
 
+import socket
 import ssl
 from typing import Any, Literal
 
@@ -25,6 +26,10 @@ class ConnectionSettings(BaseSettings):
     # Proxies whose X-Forwarded-For is believed (the Ingress controller's addresses in a cluster),
     # so that per-client limits see the holder's address, not the proxy's.
     forwarded_allow_ips: str = "127.0.0.1"
+    # This process's stable name (the pod's name on Kubernetes, the host's locally): consumers join their
+    # groups as static members named after it, so a restarted process takes its partitions back at once
+    # instead of waiting for a rebalance, and its transactional producer fences its previous life.
+    instance_id: str = socket.gethostname()
 
     def ssl_context(self) -> ssl.SSLContext | None:
         if self.kafka_security_protocol == "PLAINTEXT":

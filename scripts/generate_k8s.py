@@ -77,6 +77,7 @@ class ServiceKafka:
     replays: list[str] = field(default_factory=list)  # topics read without a group (projection rebuilds)
     publishes: list[str] = field(default_factory=list)
     dead_letters: list[str] = field(default_factory=list)  # <topic>.dlq of the consumed topics that have one
+    transactional_ids: list[str] = field(default_factory=list)  # its transactional producers' id prefixes
 
     @property
     def groups(self) -> list[str]:
@@ -119,6 +120,8 @@ def service_kafka(service: str) -> ServiceKafka:
     out.replays = sorted(s.name for s in CATALOG if service in s.consumers and s.name not in out.subscriptions)
     catalog = {s.name: s for s in CATALOG}
     out.dead_letters = sorted(catalog[t].dlq for t in out.subscriptions if t in catalog and catalog[t].with_dlq)
+    # "<service>:<instance>": one id per pod, all under the service's prefix.
+    out.transactional_ids = sorted({f"{service}:" for _writer in runtime.writers})
     return out
 
 
@@ -177,6 +180,8 @@ def service_acls(sk: ServiceKafka) -> list[dict[str, Any]]:
     # No Create: topics belong to the Topic Operator (and the producers run with auto-creation off).
     for topic in sorted(set(sk.publishes) | set(sk.dead_letters)):
         acls.append(_acl("topic", topic, ["Describe", "Write"]))
+    for prefix in sk.transactional_ids:
+        acls.append(_acl("transactionalId", prefix, ["Describe", "Write"], pattern="prefix"))
     return acls
 
 

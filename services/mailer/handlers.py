@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -11,13 +11,13 @@ from aiokafka import ConsumerRecord
 from contracts import topics
 from contracts.captcha import CaptchaFailed, CaptchaPassed
 from contracts.envelope import Envelope
-from contracts.mailer import ConfirmationLinkSent
+from contracts.mailer import MailJobRecorded
 from contracts.registration import AccountActivated, AccountRequested, PasswordResetRequested
 from eventing.errors import RetryLater
-from eventing.replay import replay
+from eventing.replay import replay, skipping_invalid
 from services.mailer.adapters.dead_letters import TriggerRecord
 from services.mailer.adapters.redis_state import Contacts, MailerState, MailJob
-from services.mailer.domain.links import ConfirmationLink, PasswordResetLink
+from services.mailer.domain.links import ConfirmationLink, PasswordResetLink, derived_token_source
 from services.mailer.domain.mail import MailKind
 from services.mailer.domain.settings import MailSettings
 
@@ -30,7 +30,19 @@ def _now() -> datetime:
 class MailerHandlers:
     state: MailerState
     mail: MailSettings
+    link_key: bytes  # links' tokens are derived from it and the job id (``links.derived_token_source``)
     clock: Callable[[], datetime] = _now
+
+    def with_link(self, job: MailJob) -> MailJob:
+        """The job with its link's token and URL, derived again (the journal never holds them)."""
+        if job.kind not in (MailKind.CONFIRMATION.value, MailKind.PASSWORD_RESET.value):
+            return job
+        cls = ConfirmationLink if job.kind == MailKind.CONFIRMATION.value else PasswordResetLink
+        expires = datetime.fromisoformat(job.link_expires_at) if job.link_expires_at else None
+        link = cls.mint(self.mail, self.clock(), derived_token_source(self.link_key, job.job_id), expires)
+        job.token, job.token_sha256, job.link_url = link.token, link.token_hash, link.url
+        job.link_expires_at = link.expires_at.isoformat()
+        return job
 
     # ``trigger`` is the consumed record; it goes on the job so a mail that fails for good can park it.
     async def on_account_requested(
@@ -63,6 +75,9 @@ class MailerHandlers:
         self, request_id: str, resend_number: int, env: Envelope, trigger: TriggerRecord | None = None
     ) -> None:
         contacts = await self.state.contacts(request_id)
+        if contacts is None and not await self.state.passed(request_id):
+            # A resend is allowed only after the check passed: AccountRequested has not been read yet.
+            raise RetryLater(f"no contacts yet for request {request_id}")
         if contacts is None or contacts.purpose != "signup":
             return  # an expired request, or a decoy: nothing to send, and nothing to tell
         await self._queue_confirmation(contacts, env.event_id, env.correlation_id, f"resend-{resend_number}", trigger)
@@ -93,7 +108,6 @@ class MailerHandlers:
     async def on_password_reset_requested(
         self, event: PasswordResetRequested, env: Envelope, trigger: TriggerRecord | None = None
     ) -> None:
-        link = PasswordResetLink.mint(self.mail, self.clock())
         job = MailJob(
             job_id=f"password_reset:{event.reset_id}",
             kind=MailKind.PASSWORD_RESET.value,
@@ -103,13 +117,9 @@ class MailerHandlers:
             correlation_id=env.correlation_id,
             subject_id=event.reset_id,
             holder_id=event.holder_id,
-            token=link.token,
-            token_sha256=link.token_hash,
-            link_expires_at=link.expires_at.isoformat(),
-            link_url=link.url,
             trigger=dict(trigger) if trigger else None,
         )
-        await self.state.enqueue(job, self.clock())
+        await self.state.enqueue(self.with_link(job), self.clock())
 
     async def _after_check(
         self, contacts: Contacts, cause_event_id: str, correlation_id: str, trigger: TriggerRecord | None
@@ -136,7 +146,6 @@ class MailerHandlers:
         self, contacts: Contacts, cause_event_id: str, correlation_id: str, which: str, trigger: TriggerRecord | None
     ) -> None:
         # Both arrival orders may get here: the job id makes each link go out once.
-        link = ConfirmationLink.mint(self.mail, self.clock())
         job = MailJob(
             job_id=f"confirmation:{contacts.request_id}:{which}",
             kind=MailKind.CONFIRMATION.value,
@@ -146,13 +155,9 @@ class MailerHandlers:
             correlation_id=correlation_id,
             subject_id=contacts.request_id,
             holder_id=contacts.holder_id,
-            token=link.token,
-            token_sha256=link.token_hash,
-            link_expires_at=link.expires_at.isoformat(),
-            link_url=link.url,
             trigger=dict(trigger) if trigger else None,
         )
-        await self.state.enqueue(job, self.clock())
+        await self.state.enqueue(self.with_link(job), self.clock())
 
 
 @dataclass
@@ -162,15 +167,14 @@ class Rebuilt:
 
 
 async def rebuild(handlers: MailerHandlers, bootstrap: str) -> Rebuilt:
-    """Refill an empty Redis from the topics: contacts and passes of live requests, and which requests
-    already had a link announced. A request that passed its check but never had a link announced gets
-    its confirmation queued again; an announced link is not sent a second time blindly (it may have been
-    delivered), and the holder's "resend" works again since the contacts are back."""
+    """Refill an empty Redis from the topics: the contacts and passes of live requests (so "resend" works
+    again), and the mail queue from the mailer's journal: a job queued and not yet sent goes out, with the
+    very link whose hash was announced (its token is derived again); a sent one is never sent again."""
     state, now = handlers.state, handlers.clock()
     requested: dict[str, tuple[AccountRequested, Envelope]] = {}
     passed: dict[str, Envelope] = {}
     closed: set[str] = set()
-    announced: set[str] = set()
+    jobs: dict[str, MailJobRecorded] = {}
 
     async def on_requested(record: ConsumerRecord[bytes, bytes]) -> None:
         event = AccountRequested.model_validate_json(record.value or b"{}")
@@ -182,16 +186,17 @@ async def rebuild(handlers: MailerHandlers, bootstrap: str) -> Rebuilt:
     async def on_failed(record: ConsumerRecord[bytes, bytes]) -> None:
         closed.add(CaptchaFailed.model_validate_json(record.value or b"{}").request_id)
 
-    async def on_announced(record: ConsumerRecord[bytes, bytes]) -> None:
-        announced.add(ConfirmationLinkSent.model_validate_json(record.value or b"{}").request_id)
+    async def on_job(record: ConsumerRecord[bytes, bytes]) -> None:
+        recorded = MailJobRecorded.model_validate_json(record.value or b"{}")
+        jobs[recorded.job_id] = recorded
 
     for topic, handle in (
         (topics.ACCOUNT_REQUESTED, on_requested),
         (topics.CAPTCHA_PASSED, on_passed),
         (topics.CAPTCHA_FAILED, on_failed),
-        (topics.CONFIRMATION_LINK_SENT, on_announced),
+        (topics.MAIL_JOBS, on_job),
     ):
-        await replay(bootstrap, topic, _tolerant(handle))
+        await replay(bootstrap, topic, skipping_invalid(handle))
     result = Rebuilt()
     for request_id, (event, env) in requested.items():
         if event.expires_at <= now or request_id in closed:
@@ -201,31 +206,19 @@ async def rebuild(handlers: MailerHandlers, bootstrap: str) -> Rebuilt:
         )
         await state.remember_contacts(contacts, event.expires_at, now)
         result.contacts += 1
-        pass_env = passed.get(request_id)
-        if pass_env is None:
-            continue
-        await state.mark_passed(request_id, pass_env.event_id, ttl_s=8 * 24 * 3600)
-        if event.purpose == "signup" and request_id not in announced:
-            await handlers._after_check(contacts, pass_env.event_id, pass_env.correlation_id, None)
-            result.requeued += 1
-        else:  # announced, or a warning whose fate is unknown: never a second copy from a rebuild
-            await state.mark_sent(f"confirmation:{request_id}:first")
-            await state.mark_sent(f"duplicate_signup:{request_id}")
+        if (pass_env := passed.get(request_id)) is not None:
+            await state.mark_passed(request_id, pass_env.event_id, ttl_s=8 * 24 * 3600)
+    for job_id, recorded in jobs.items():
+        if recorded.status == "sent":
+            await state.mark_sent(job_id)
+        elif recorded.status == "queued":
+            # Attempts start again; the job's announcement is repeated with the same event id (absorbed).
+            job = MailJob(**{**recorded.job, "attempts": 0, "first_try_at": None, "announced_at": None})  # type: ignore[arg-type]
+            if await state.restore(handlers.with_link(job), now):
+                result.requeued += 1
     await state.mark_rebuilt()
     return result
 
 
 def _envelope(record: ConsumerRecord[bytes, bytes]) -> Envelope:
     return Envelope.from_headers({k: v for k, v in (record.headers or ())})
-
-
-def _tolerant(
-    handle: Callable[[ConsumerRecord[bytes, bytes]], Awaitable[None]],
-) -> Callable[[ConsumerRecord[bytes, bytes]], Awaitable[None]]:
-    async def guarded(record: ConsumerRecord[bytes, bytes]) -> None:
-        try:
-            await handle(record)
-        except ValueError:  # a poison record was parked the first time; it is skipped again
-            pass
-
-    return guarded

@@ -27,6 +27,7 @@ from prometheus_client import Counter, Gauge
 
 from contracts import topics
 from contracts.mailer import ConfirmationLinkSent, MailFailed, PasswordResetLinkSent
+from eventing.delivery import StateGate
 from eventing.publishing import EventPublisher, derived_event_id
 from services.mailer.adapters.dead_letters import TriggerRecord
 from services.mailer.adapters.redis_state import MailerState, MailJob
@@ -75,6 +76,7 @@ class MailSender:
     idle_s: float = 0.2
     dead_letters: DeadLetterSink | None = None
     clock: Callable[[], datetime] = _now
+    gate: StateGate = field(default_factory=StateGate)  # closed while the queue is refilled after a wipe
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def run(self, workers: int) -> None:
@@ -86,7 +88,7 @@ class MailSender:
     async def _loop(self) -> None:
         while not self._stopping.is_set():
             try:
-                worked = await self.send_one()
+                worked = self.gate.is_open and await self.send_one()
             except Exception:  # a broken dependency must not kill the sender; the lease brings the job back
                 log.exception("sender iteration failed")
                 worked = False

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
+from pathlib import Path
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from eventing.secrets import hex_key
 from services.mailer.adapters.smtp import SmtpSettings
 from services.mailer.domain.policies import RecipientCap, RetryPolicy
 from services.mailer.domain.settings import MailSettings
@@ -20,6 +23,11 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8103
     public_base_url: str = "http://127.0.0.1:8000"
+
+    # The key links' tokens are derived from (hex). Locally generated once under keys_dir; on Kubernetes
+    # a Secret. Changing it invalidates the links of mails still queued.
+    keys_dir: Path = Path("var/local/keys")
+    link_token_key: SecretStr | None = None
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
@@ -40,6 +48,10 @@ class Settings(BaseSettings):
     mail_give_up_after_h: float = 24
     senders: int = 4  # concurrent SMTP senders: a slow mail never holds up the others
     send_lease_s: float = 60.0  # a claimed mail reappears after this if its sender died
+
+    def link_key(self) -> bytes:
+        configured = self.link_token_key.get_secret_value() if self.link_token_key else None
+        return hex_key(self.keys_dir, "link-token.key", configured, secrets.token_hex(32))
 
     def mail(self) -> MailSettings:
         return MailSettings(

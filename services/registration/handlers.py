@@ -1,7 +1,8 @@
 """Registration's use cases: the account lifecycle from sign-up to login and password reset.
 
-Each one loads state, asks the domain, stores the result (topic first, then Redis) and publishes what
-other services need to know. HTTP and Kafka adapters call these and translate outcomes.
+Each one loads state, asks the domain, and stores the result together with the events other services
+need to know, in one transaction (see ``adapters/store.py``). HTTP and Kafka adapters call these and
+translate outcomes.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from contracts.registration import (
     ConfirmationLinkRequested,
     PasswordResetRequested,
 )
+from eventing.errors import PoisonMessage, RetryLater
 from eventing.publishing import EventPublisher, derived_event_id
 from services.registration.adapters.store import Account, PasswordReset, PendingDetails, RegistrationStore
 from services.registration.adapters.tokens import AccessTokens
@@ -36,6 +38,7 @@ from services.registration.domain.account import (
 )
 from services.registration.domain.cgu import CguDocument
 from services.registration.domain.errors import DomainError, FieldError
+from services.registration.domain.ids import SignedIds
 from services.registration.domain.login_policy import evaluate_login
 from services.registration.domain.nir import Nir, parse_login_nir
 from services.registration.domain.password import PasswordHasher, check_password, normalise_password
@@ -117,6 +120,7 @@ class Registration:
     def __post_init__(self) -> None:
         # Verifying against this when the NIR is unknown keeps the answer's timing the same.
         self._dummy_hash = self.hasher.hash(secrets.token_urlsafe(16))
+        self.ids = SignedIds(self.holder_key)  # request and reset ids (domain-separated use of the key)
 
     def holder_id(self, nir: Nir) -> str:
         return derive_holder_id(nir.value, self.holder_key)
@@ -141,7 +145,7 @@ class Registration:
         if isinstance(valid, list):
             return valid
         password_hash = await self._hash(valid.password)  # also for decoys and bots: same timing
-        request_id = secrets.token_urlsafe(18)
+        request_id = self.ids.mint(now)
         if valid.suspected_bot:
             log.info("honeypot filled: sign-up answered and dropped")
             return SignupAccepted(request_id)
@@ -158,8 +162,7 @@ class Registration:
         if account is not None:  # the warning goes to the real owner, never to the address just typed
             details.email, details.first_name = account.email, account.first_name
         request = SignupRequest.start(request_id, holder_id, now, self.policy)
-        await self.store.save_request(request, details)
-        await self.publisher.publish(
+        requested = self.publisher.event(
             topics.ACCOUNT_REQUESTED,
             AccountRequested(
                 request_id=request_id,
@@ -174,6 +177,7 @@ class Registration:
             correlation_id=request_id,
             event_id=derived_event_id(request_id, "requested"),
         )
+        await self.store.save_request(request, details, requested)
         return SignupAccepted(request_id)
 
     def _details(
@@ -205,9 +209,18 @@ class Registration:
 
     # --- what the other services tell us ----------------------------------------------------------
     async def _update(self, request_id: str, change: Callable[[SignupRequest], SignupRequest]) -> None:
+        # Events about one request arrive on several topics, handled side by side: one read-change-write
+        # at a time, or a change computed from a stale read would undo the other (a link hash lost).
+        async with self.store.locked(f"request:{request_id}", wait_s=5.0):
+            await self._update_locked(request_id, change)
+
+    async def _update_locked(self, request_id: str, change: Callable[[SignupRequest], SignupRequest]) -> None:
         found = await self.store.request(request_id)
         if found is None:
-            log.info("event for unknown or purged request %s ignored", request_id)
+            if await self.store.is_gone(request_id):
+                log.info("event for purged request %s: nothing to do", request_id)
+                return
+            self._unknown(request_id, self.policy.request_lifetime)
             return
         request, details = found
         try:
@@ -217,6 +230,17 @@ class Registration:
             return
         if updated != request:
             await self.store.save_request(updated, details)
+
+    def _unknown(self, minted_id: str, lifetime: timedelta) -> None:
+        """An event names a request or reset this service does not know: park, acknowledge, or hold it."""
+        issued = self.ids.issued_at(minted_id)
+        if issued is None:
+            raise PoisonMessage(f"names {minted_id!r}, an id registration never issued")
+        if issued + lifetime + timedelta(days=1) < self.clock():
+            log.info("event for %s, past its lifetime: nothing to do", minted_id)
+            return
+        # Not known *yet* (Redis behind the topic): held and retried, never committed unapplied.
+        raise RetryLater(f"{minted_id} not known yet")
 
     async def on_captcha_passed(self, request_id: str) -> None:
         await self._update(request_id, lambda r: r.pass_captcha(self.clock()))
@@ -229,7 +253,10 @@ class Registration:
 
     async def on_reset_link_sent(self, reset_id: str, token_sha256: str, expires_at: datetime) -> None:
         reset = await self.store.reset(reset_id)
-        if reset is None or reset.token_sha256 == token_sha256:
+        if reset is None:
+            self._unknown(reset_id, self.reset_ttl)
+            return
+        if reset.token_sha256 == token_sha256:
             return
         reset.token_sha256, reset.expires_at = token_sha256, expires_at.isoformat()
         await self.store.save_reset(reset, int((expires_at - self.clock()).total_seconds()))
@@ -243,7 +270,7 @@ class Registration:
         if found is None:
             raise UnknownLink("Ce lien de confirmation n'est pas valide ou n'est plus utilisable.")
         request, details = found
-        async with self.store.locked(f"activate:{request.request_id}"):
+        async with self.store.locked(f"request:{request.request_id}", wait_s=5.0):
             request, details = await self.store.request(request.request_id) or found
             now = self.clock()
             try:
@@ -266,9 +293,7 @@ class Registration:
                 highest_diploma=details.highest_diploma,
                 cgu=details.cgu,
             )
-            await self.store.save_account(account)
-            await self.store.save_request(active, details)
-            await self.publisher.publish(
+            activated = self.publisher.event(
                 topics.ACCOUNT_ACTIVATED,
                 AccountActivated(
                     holder_id=account.holder_id,
@@ -280,6 +305,7 @@ class Registration:
                 correlation_id=request.request_id,
                 event_id=derived_event_id(request.request_id, "activated"),
             )
+            await self.store.open_account(account, active, details, activated)
             return Activation(account.holder_id, already_active=False)
 
     async def _request_for_link(self, token: str) -> str | None:
@@ -294,20 +320,21 @@ class Registration:
 
     async def resend(self, request_id: str) -> SignupRequest | None:
         """Raises CaptchaPending, ResendTooSoon, ResendLimitReached, RequestExpired... (domain errors)."""
-        found = await self.store.request(request_id)
-        if found is None:
-            return None
-        request, details = found
-        updated = request.request_resend(self.clock(), self.policy)
-        await self.store.save_request(updated, details)
-        await self.publisher.publish(
-            topics.CONFIRMATION_LINK_REQUESTED,
-            ConfirmationLinkRequested(request_id=request_id, resend_number=updated.resends_used),
-            key=request_id,
-            correlation_id=request_id,
-            event_id=derived_event_id(request_id, f"resend-{updated.resends_used}"),
-        )
-        return updated
+        async with self.store.locked(f"request:{request_id}", wait_s=5.0):
+            found = await self.store.request(request_id)
+            if found is None:
+                return None
+            request, details = found
+            updated = request.request_resend(self.clock(), self.policy)
+            asked = self.publisher.event(
+                topics.CONFIRMATION_LINK_REQUESTED,
+                ConfirmationLinkRequested(request_id=request_id, resend_number=updated.resends_used),
+                key=request_id,
+                correlation_id=request_id,
+                event_id=derived_event_id(request_id, f"resend-{updated.resends_used}"),
+            )
+            await self.store.save_request(updated, details, asked)
+            return updated
 
     async def purge(self) -> int:
         """Forget requests past their deadline (the same NIR may then start again)."""
@@ -376,9 +403,8 @@ class Registration:
         if account is None or not await self.store.claim(f"reset:{holder_id}", self.reset_cooldown_s):
             return
         now = self.clock()
-        reset = PasswordReset(reset_id=secrets.token_urlsafe(18), holder_id=holder_id, requested_at=now.isoformat())
-        await self.store.save_reset(reset, int(self.reset_ttl.total_seconds()) + 600)
-        await self.publisher.publish(
+        reset = PasswordReset(reset_id=self.ids.mint(now), holder_id=holder_id, requested_at=now.isoformat())
+        asked = self.publisher.event(
             topics.PASSWORD_RESET_REQUESTED,
             PasswordResetRequested(
                 reset_id=reset.reset_id,
@@ -390,6 +416,7 @@ class Registration:
             correlation_id=reset.reset_id,
             event_id=derived_event_id(reset.reset_id, "requested"),
         )
+        await self.store.save_reset(reset, int(self.reset_ttl.total_seconds()) + 600, asked)
 
     async def confirm_password_reset(self, token: str, password: str, confirmation: str) -> list[FieldError]:
         now = self.clock()
@@ -414,7 +441,6 @@ class Registration:
         account.password_hash = await self._hash(normalise_password(password))
         account.sessions_valid_after = now.timestamp()
         reset.used_at = now.isoformat()
-        await self.store.save_account(account)
-        await self.store.save_reset(reset, 600)
+        await self.store.reset_used(account, reset)
         await self.store.close_all_sessions(account.holder_id)  # a reset revokes every open session
         return []

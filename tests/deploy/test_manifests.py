@@ -39,6 +39,7 @@ KUBERNETES_VERSIONS = ("1.30", kubernetes_validate.latest_version())  # preStop 
 # Secrets the operator provides (docs/deploy.md); the KafkaUser Secrets are written by Strimzi.
 OPERATOR_SECRETS = {
     "holder-id-key",
+    "link-token-key",
     "session-signing-key",
     "mailer-smtp",
     "registration-redis",
@@ -96,6 +97,7 @@ def code_kafka(service: str) -> dict[str, Any]:
         "subscriptions": subscriptions,
         "publishes": {p.topic for p in runtime.broker.publishers},
         "graceful_timeout": runtime.broker.config.graceful_timeout,
+        "transactional_ids": {w.transactional_id.split(":")[0] + ":" for w in runtime.writers},
     }
 
 
@@ -227,7 +229,7 @@ def test_every_catalog_topic_has_a_kafkatopic_with_the_catalog_settings() -> Non
     # The catalog's retention rules really reach the manifests (not only whatever config says).
     compacted = {s.name for s in CATALOG if s.compacted}
     prod = {t["spec"]["topicName"]: t["spec"]["config"] for t in objects("prod", "KafkaTopic").values()}
-    assert {n for n, c in prod.items() if c["cleanup.policy"] == "compact"} == compacted
+    assert {n for n, c in prod.items() if "compact" in c["cleanup.policy"].split(",")} == compacted
     assert all(prod[s.dlq]["cleanup.policy"] == "delete" for s in CATALOG if s.with_dlq)
 
 
@@ -259,6 +261,9 @@ def test_service_acls_are_exactly_what_its_code_subscribes_to_and_publishes(serv
     dead_letters = {catalog[t].dlq for t in code["subscriptions"] if catalog[t].with_dlq}
     for topic in code["publishes"] | dead_letters:
         expected |= {("topic", topic, "literal", "Describe"), ("topic", topic, "literal", "Write")}
+    # A service that writes state and events atomically owns the transactional ids under its own name.
+    for prefix in code["transactional_ids"]:
+        expected |= {("transactionalId", prefix, "prefix", op) for op in ("Describe", "Write")}
     for overlay in OVERLAYS:
         user = objects(overlay, "KafkaUser")[service]
         assert user["spec"]["authentication"]["type"] == "scram-sha-512"
@@ -282,8 +287,11 @@ def test_no_kafka_user_holds_admin_rights_or_wildcards() -> None:
     for user in objects("prod", "KafkaUser").values():
         for kind, name, pattern, op in _grants(user):
             assert op in {"Read", "Write", "Describe"}, (user["metadata"]["name"], op)
-            assert kind in {"topic", "group"} and name != "*", (user["metadata"]["name"], kind, name)
-            assert pattern == "literal" or user["metadata"]["name"] == "partner"
+            assert kind in {"topic", "group", "transactionalId"} and name != "*", (user["metadata"]["name"], kind, name)
+            if kind == "transactionalId":  # its own ids only: "<service>:<pod>"
+                assert pattern == "prefix" and name == f"{user['metadata']['name']}:", (kind, name)
+            else:
+                assert pattern == "literal" or user["metadata"]["name"] == "partner"
     lag_reader = _grants(objects("prod", "KafkaUser")["kafka-lag-reader"])
     assert {op for *_rest, op in lag_reader} == {"Describe"}
 
@@ -392,6 +400,10 @@ def test_env_settings_exist_and_credentials_come_from_secrets() -> None:
                     shared = set(data)
             secret_refs = {}
             for e in c["env"]:
+                if "fieldRef" in e.get("valueFrom", {}):  # the pod's own name, from the downward API
+                    assert e["name"] == "MCF_INSTANCE_ID" and e["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
+                    env[e["name"]] = "pod"
+                    continue
                 if "valueFrom" in e:
                     ref = e["valueFrom"]["secretKeyRef"]
                     secret_refs[e["name"]] = ref["name"]

@@ -51,6 +51,7 @@ def create_app() -> FastAPI:
         if crash:
             os._exit(3)  # after the effect, before the offset is committed
 
+    rt.no_state()  # the probe's effects list is not rebuilt: consume and answer from the start
     app = FastAPI(lifespan=rt.lifespan)
     rt.add_operational_routes(app)
     return app

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from eventing.delivery import DeliveryGuard, RetryPolicy
+from eventing.errors import RetryLater
 
 
 def test_back_off_grows_with_jitter_and_is_capped() -> None:
@@ -37,3 +38,136 @@ async def test_a_failing_runtime_dependency_waits_before_the_message_is_redelive
     with pytest.raises(ConnectionError):
         await middleware._infra(guard.processed.seen("g", "e1"))
     assert slept == [5.0]
+
+
+# --- events that cannot be applied yet, and the state gate ------------------------------------------------
+
+
+class Remembered:
+    def __init__(self) -> None:
+        self.ids: set[str] = set()
+
+    async def seen(self, group: str, event_id: str) -> bool:
+        return event_id in self.ids
+
+    async def remember(self, group: str, event_id: str) -> None:
+        self.ids.add(event_id)
+
+
+class Parked(Exception):
+    pass
+
+
+class FakeRaw:
+    topic, partition, offset = "t", 0, 7
+
+
+class FakeMessage:
+    def __init__(self) -> None:
+        self.headers = {"ce_id": "e1"}
+        self.raw_message = FakeRaw()
+
+
+def _guard(sleep: Any, policy: RetryPolicy) -> tuple[DeliveryGuard, list[str]]:
+    parked: list[str] = []
+    guard = DeliveryGuard(broker=None, processed=Remembered(), retry=policy, sleep=sleep)  # type: ignore[arg-type]
+
+    async def park(msg: Any, group: str, reason: str, error: BaseException) -> None:
+        parked.append(reason)
+
+    guard.park = park  # type: ignore[method-assign]
+    return guard, parked
+
+
+async def test_an_event_naming_something_not_known_yet_is_held_past_the_retry_budget_then_applied() -> None:
+    clock = {"t": 0.0}
+
+    async def sleep(seconds: float) -> None:
+        clock["t"] += seconds
+
+    guard, parked = _guard(sleep, RetryPolicy(attempts=3, max_delay_s=1.0, hold_s=60.0))
+    calls: list[int] = []
+
+    async def handler(_msg: Any) -> str:
+        calls.append(1)
+        if len(calls) < 10:  # known only at the 10th look: far beyond the 3 attempts of a failing dependency
+            raise RetryLater("request r1 not known yet")
+        return "applied"
+
+    middleware: Any = guard.middleware(None, context=None)
+    import eventing.delivery as delivery
+
+    real_monotonic = delivery.time.monotonic
+    delivery.time.monotonic = lambda: clock["t"]  # type: ignore[assignment]
+    try:
+        assert await middleware.consume_scope(handler, FakeMessage()) == "applied"
+    finally:
+        delivery.time.monotonic = real_monotonic  # type: ignore[assignment]
+    assert len(calls) == 10 and parked == []
+    assert await guard.processed.seen("?", "e1")  # committed only once applied
+
+
+async def test_an_event_never_applicable_is_parked_with_its_reason_after_the_hold_never_dropped() -> None:
+    clock = {"t": 0.0}
+
+    async def sleep(seconds: float) -> None:
+        clock["t"] += seconds
+
+    guard, parked = _guard(sleep, RetryPolicy(attempts=3, max_delay_s=5.0, hold_s=30.0))
+
+    async def handler(_msg: Any) -> None:
+        raise RetryLater("request r9 not known yet")
+
+    import eventing.delivery as delivery
+
+    real_monotonic = delivery.time.monotonic
+    delivery.time.monotonic = lambda: clock["t"]  # type: ignore[assignment]
+    try:
+        await guard.middleware(None, context=None).consume_scope(handler, FakeMessage())  # type: ignore[arg-type]
+    finally:
+        delivery.time.monotonic = real_monotonic  # type: ignore[assignment]
+    assert len(parked) == 1 and "not applicable after" in parked[0] and "r9" in parked[0]
+    assert clock["t"] >= 30.0
+
+
+async def test_nothing_is_handled_while_the_state_is_rebuilt() -> None:
+    import asyncio
+
+    async def sleep(seconds: float) -> None:
+        await asyncio.sleep(0)
+
+    guard, _parked = _guard(sleep, RetryPolicy())
+    guard.gate.close()
+    handled: list[str] = []
+
+    async def handler(_msg: Any) -> None:
+        handled.append("x")
+
+    task = asyncio.create_task(guard.middleware(None, context=None).consume_scope(handler, FakeMessage()))  # type: ignore[arg-type]
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert handled == [] and not task.done()  # held at the gate: not handled, not committed
+    guard.gate.open()
+    await asyncio.wait_for(task, 1)
+    assert handled == ["x"]
+
+
+async def test_a_failure_caused_by_a_rebuild_starting_under_the_handler_costs_no_attempt() -> None:
+    import asyncio
+
+    async def sleep(seconds: float) -> None:
+        await asyncio.sleep(0)
+
+    guard, parked = _guard(sleep, RetryPolicy(attempts=1))
+    calls: list[int] = []
+
+    async def handler(_msg: Any) -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            guard.gate.close()  # the wipe is noticed while this event was being judged
+            asyncio.get_running_loop().call_later(0.01, guard.gate.open)
+            raise KeyError("state vanished")
+        return "applied"
+
+    assert await guard.middleware(None, context=None).consume_scope(handler, FakeMessage()) == "applied"  # type: ignore[arg-type]
+    assert parked == [] and len(calls) == 2

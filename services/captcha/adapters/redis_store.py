@@ -48,6 +48,23 @@ class RedisChallengeStore:
         raw = await self._r.get(f"captcha:req:{request_id}")
         return as_text(raw) if raw else None
 
+    # requests awaiting their check: what lets a holder renew after the challenges were lost in a wipe
+    async def open_request(self, request_id: str, expires_at: datetime, now: datetime) -> None:
+        ttl = max(1, int((expires_at - now).total_seconds()))
+        await self._r.set(f"captcha:open:{request_id}", b"1", ex=ttl)
+
+    async def close_request(self, request_id: str) -> None:
+        await self._r.delete(f"captcha:open:{request_id}")
+
+    async def is_open(self, request_id: str) -> bool:
+        return bool(await self._r.exists(f"captcha:open:{request_id}"))
+
+    async def needs_rebuild(self) -> bool:
+        return not await self._r.exists("captcha:rebuilt")
+
+    async def mark_rebuilt(self) -> None:
+        await self._r.set("captcha:rebuilt", b"1")
+
     async def cached_media(self, key: str) -> bytes | None:
         raw = await self._r.get(f"captcha:media:{key}")
         return raw if isinstance(raw, bytes) else None

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from contracts import topics
 from contracts.registration import AccountRequested
 from eventing.consuming import CurrentEnvelope, declare_publisher, subscribe
-from eventing.service import ServiceRuntime
+from eventing.service import ServiceRuntime, in_background
 from services.captcha.adapters.audio import render_audio
 from services.captcha.adapters.pictures import prewarm_pictograms, render_pictogram
 from services.captcha.adapters.redis_store import ChallengeBusy, RedisChallengeStore
@@ -121,7 +121,7 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
 
     @subscribe(rt.broker, rt.guard, topics.ACCOUNT_REQUESTED, group_id=GROUP)
     async def account_requested(event: AccountRequested, env: CurrentEnvelope) -> None:
-        await service.on_account_requested(event.request_id, env.event_id)
+        await service.on_account_requested(event.request_id, env.event_id, event.expires_at)
 
     for produced in (topics.CHALLENGE_ISSUED, topics.CAPTCHA_PASSED, topics.CAPTCHA_FAILED):
         declare_publisher(rt.broker, produced)
@@ -132,7 +132,9 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await asyncio.get_running_loop().run_in_executor(renderers, prewarm_pictograms)
-        async with rt.lifespan(_app):
+        # A wiped Redis forgets the open challenges; the requests awaiting their check come back.
+        rebuild = lambda: service.rebuild(settings.kafka_bootstrap_servers)  # noqa: E731
+        async with rt.lifespan(_app), in_background(rt.watch_state(store.needs_rebuild, rebuild)):
             yield
         renderers.shutdown(wait=False, cancel_futures=True)
 

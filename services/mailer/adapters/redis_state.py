@@ -1,21 +1,29 @@
 """The mailer's working state in Redis: contacts of pending requests, and the scheduled mail queue.
 
-Nothing here is the source of truth: contacts come from ``AccountRequested``; which mails went out is
-on the mailer's own topics (``ConfirmationLinkSent`` …). The queue is a sorted set of job ids scored by
-the instant they are due; a sender *claims* a job by pushing its score one lease ahead, so a sender that
-dies mid-send lets the job reappear instead of losing it.
+Nothing here is the source of truth: contacts come from ``AccountRequested``; every change of a mail
+job's fate (queued, sent, failed) is written to the mailer's journal (``mailer.mail-jobs.v1``) *before*
+Redis, so a wiped Redis gets its queue back (:meth:`MailerState.restore`). The queue is a sorted set of
+job ids scored by the instant they are due; a sender *claims* a job by pushing its score one lease
+ahead, so a sender that dies mid-send lets the job reappear instead of losing it.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 from redis.asyncio import Redis
 
+from contracts.mailer import MailJobRecorded
 from eventing.redis_store import as_text
+
+Journal = Callable[[MailJobRecorded], Awaitable[None]]
+# What the journal never holds: the link's secret (derived again from the mailer's key) and the
+# consumed record that queued the job (it is on its own topic already).
+_NOT_JOURNALLED = ("token", "link_url", "trigger")
 
 QUEUE = "mail:queue"
 
@@ -25,6 +33,15 @@ local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 1)
 if #due == 0 then return false end
 redis.call('ZADD', KEYS[1], ARGV[2], due[1])
 return due[1]
+"""
+
+# Put a job in the queue unless it went out already (KEYS: job, sent marker, queue). Atomic, so that a
+# refill racing a sender that just completed the same job can never queue it a second time.
+_RESTORE = """
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 0 end
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
+return 1
 """
 
 
@@ -67,10 +84,16 @@ class MailJob:
     failure_type: str | None = None  # the error class; None for the recipient cap (nothing to park)
 
 
+def journalled(job: MailJob) -> dict[str, Any]:
+    return {k: v for k, v in asdict(job).items() if k not in _NOT_JOURNALLED}
+
+
 class MailerState:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, journal: Journal) -> None:
         self._r = redis
+        self._journal = journal
         self._claim = redis.register_script(_CLAIM)
+        self._restore = redis.register_script(_RESTORE)
 
     # contacts of pending requests
     async def remember_contacts(self, c: Contacts, expires_at: datetime, now: datetime) -> None:
@@ -94,13 +117,18 @@ class MailerState:
 
     # the queue
     async def enqueue(self, job: MailJob, due: datetime) -> bool:
-        """Queue a job once: a job id already queued or already sent is not queued again."""
-        if await self._r.exists(f"mail:sent:{job.job_id}"):
+        """Queue a job once: a job id already queued or already sent is not queued again.
+
+        Journalled first: once the consumed event is committed, the job survives a Redis wipe."""
+        if await self._r.exists(f"mail:sent:{job.job_id}", f"mail:job:{job.job_id}"):
             return False
-        created = await self._r.set(f"mail:job:{job.job_id}", json.dumps(asdict(job)), nx=True)
-        if created:
-            await self._r.zadd(QUEUE, {job.job_id: due.timestamp()})
-        return bool(created)
+        await self._journal(MailJobRecorded(job_id=job.job_id, status="queued", job=journalled(job)))
+        return await self.restore(job, due)
+
+    async def restore(self, job: MailJob, due: datetime) -> bool:
+        """Put a journalled job back in the queue (no-op if it is there already, or went out)."""
+        keys = [f"mail:job:{job.job_id}", f"mail:sent:{job.job_id}", QUEUE]
+        return bool(await self._restore(keys=keys, args=[json.dumps(asdict(job)), due.timestamp(), job.job_id]))
 
     async def claim_due(self, now: datetime, lease_s: float) -> MailJob | None:
         job_id = await self._claim(keys=[QUEUE], args=[now.timestamp(), now.timestamp() + lease_s])
@@ -118,6 +146,7 @@ class MailerState:
 
     async def complete(self, job: MailJob, keep_s: int = 30 * 24 * 3600) -> None:
         """Forget the job (and its token) and remember that it went out."""
+        await self._journal(MailJobRecorded(job_id=job.job_id, status="sent"))
         pipe = self._r.pipeline()
         pipe.set(f"mail:sent:{job.job_id}", job.token_sha256 or "1", ex=keep_s)
         pipe.delete(f"mail:job:{job.job_id}")
@@ -126,6 +155,7 @@ class MailerState:
 
     async def forget(self, job: MailJob) -> None:
         """Drop a job that failed for good: replaying its parked trigger may queue it again."""
+        await self._journal(MailJobRecorded(job_id=job.job_id, status="failed"))
         pipe = self._r.pipeline()
         pipe.delete(f"mail:job:{job.job_id}")
         pipe.zrem(QUEUE, job.job_id)

@@ -14,6 +14,7 @@ from faststream.kafka import KafkaMessage
 
 from contracts import topics
 from contracts.captcha import CaptchaFailed, CaptchaPassed
+from contracts.mailer import MailJobRecorded
 from contracts.registration import (
     AccountActivated,
     AccountRequested,
@@ -21,7 +22,7 @@ from contracts.registration import (
     PasswordResetRequested,
 )
 from eventing.consuming import CurrentEnvelope, declare_publisher, subscribe
-from eventing.service import ServiceRuntime, every, in_background, refill_if_wiped
+from eventing.service import ServiceRuntime, in_background
 from services.mailer.adapters.dead_letters import KafkaDeadLetters, TriggerRecord, trigger_from_consumer_record
 from services.mailer.adapters.redis_state import MailerState
 from services.mailer.adapters.smtp import SmtpMailer
@@ -48,8 +49,12 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
     mail = settings.mail()
     renderer = JinjaTemplateRenderer()
     renderer.check()  # a broken template fails the start, not a holder's mail
-    state = MailerState(rt.redis)
-    handlers = MailerHandlers(state, mail)
+
+    async def journal(record: MailJobRecorded) -> None:
+        await rt.publisher.publish(topics.MAIL_JOBS, record, key=record.job_id, correlation_id=record.job_id)
+
+    state = MailerState(rt.redis, journal)
+    handlers = MailerHandlers(state, mail, settings.link_key())
     broker, guard = rt.broker, rt.guard
 
     @subscribe(broker, guard, topics.ACCOUNT_REQUESTED, group_id=GROUP)
@@ -76,7 +81,12 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
     async def password_reset_requested(event: PasswordResetRequested, env: CurrentEnvelope, trigger: Trigger) -> None:
         await handlers.on_password_reset_requested(event, env, trigger)
 
-    for produced in (topics.CONFIRMATION_LINK_SENT, topics.PASSWORD_RESET_LINK_SENT, topics.MAIL_FAILED):
+    for produced in (
+        topics.CONFIRMATION_LINK_SENT,
+        topics.PASSWORD_RESET_LINK_SENT,
+        topics.MAIL_FAILED,
+        topics.MAIL_JOBS,
+    ):
         declare_publisher(broker, produced)
 
     smtp = SmtpMailer(settings.smtp())
@@ -90,20 +100,18 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
         settings.cap(),
         lease_s=settings.send_lease_s,
         dead_letters=KafkaDeadLetters(broker, GROUP),
+        gate=rt.gate,
     )
-
-    async def refill() -> None:
-        await refill_if_wiped(
-            "mailer", state.needs_rebuild, lambda: rebuild(handlers, settings.kafka_bootstrap_servers)
-        )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await refill()
         await rt.start()
         senders = asyncio.create_task(sender.run(settings.senders))
         try:
-            async with in_background(every(2, refill)):
+            # Consumers and senders wait while a wiped (or first-started) Redis is refilled from the topics.
+            async with in_background(
+                rt.watch_state(state.needs_rebuild, lambda: rebuild(handlers, settings.kafka_bootstrap_servers))
+            ):
                 yield
         finally:
             sender.stop()

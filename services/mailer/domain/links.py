@@ -9,7 +9,9 @@ brute-forced from its hash, unlike a password.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import re
 import secrets
 from collections.abc import Callable
@@ -31,6 +33,20 @@ _URLSAFE = re.compile(r"\A[A-Za-z0-9_-]+\Z")
 def default_token_source() -> str:
     """32 bytes (256 bits) from the OS CSPRNG, base64url without padding: 43 characters."""
     return secrets.token_urlsafe(32)
+
+
+def derived_token_source(key: bytes, job_id: str) -> TokenSource:
+    """The token of one mail job: HMAC-SHA256 of the job id under the mailer's link key (256 bits).
+
+    Unguessable without the key, like a random token, but the same every time it is minted for that job:
+    a queue refilled after a Redis wipe re-sends the link whose hash was already announced, and the token
+    itself is never stored anywhere."""
+
+    def token() -> str:
+        digest = hmac.new(key, job_id.encode("utf-8"), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+    return token
 
 
 def hash_token(token: str) -> str:
@@ -61,7 +77,9 @@ class _OneTimeLink:
         settings: MailSettings,
         now: datetime,
         token_source: TokenSource = default_token_source,
+        expires_at: datetime | None = None,
     ) -> Self:
+        """A new link valid from ``now`` (or the link already announced, again: ``expires_at`` given)."""
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
         token = token_source()
@@ -72,7 +90,7 @@ class _OneTimeLink:
         return cls(
             token=token,
             token_hash=hash_token(token),
-            expires_at=now + cls.ttl(settings),
+            expires_at=expires_at or now + cls.ttl(settings),
             url=f"{settings.url(path)}?{urlencode({'token': token})}",
         )
 

@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-
-def _read_or_create(path: Path, make: bytes) -> bytes:
-    if path.exists():
-        return path.read_bytes()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # O_EXCL: two processes starting together keep whichever key was written first.
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes()
-    with os.fdopen(fd, "wb") as f:
-        f.write(make)
-    return make
+from eventing.secrets import hex_key, read_or_create
 
 
 def holder_id_key(keys_dir: Path, configured_hex: str | None) -> bytes:
-    if configured_hex:
-        return bytes.fromhex(configured_hex)
-    return bytes.fromhex(_read_or_create(keys_dir / "holder-id.key", secrets.token_hex(32).encode()).decode())
+    return hex_key(keys_dir, "holder-id.key", configured_hex, secrets.token_hex(32))
 
 
 def session_signing_key(keys_dir: Path, configured_pem: str | None) -> Ed25519PrivateKey:
@@ -37,7 +22,7 @@ def session_signing_key(keys_dir: Path, configured_pem: str | None) -> Ed25519Pr
         fresh = Ed25519PrivateKey.generate().private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
-        pem = _read_or_create(keys_dir / "session-signing.pem", fresh)
+        pem = read_or_create(keys_dir / "session-signing.pem", fresh)
     key = serialization.load_pem_private_key(pem, password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise ValueError("the session signing key must be Ed25519")

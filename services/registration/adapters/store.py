@@ -1,32 +1,64 @@
 """Registration's state: Redis for reads, its private compacted topic for durability.
 
-Every write goes to ``registration.account-state.v1`` first, then to Redis. A Redis wiped clean is
-rebuilt at start from that topic (:meth:`RegistrationStore.rebuild`), so nothing a holder did is lost.
-Login sessions and throttling counters are short-lived and are not rebuilt.
+Every change goes to ``registration.account-state.v1`` first, **in one Kafka transaction with the events
+it causes** (``AccountRequested``, ``AccountActivated`` …: a crash can no longer leave a request without its
+check), then to Redis. Redis values carry the record's offset as their version and a write never replaces
+a newer version, so the rebuild of a wiped Redis (:meth:`RegistrationStore.rebuild`), the start-up
+catch-up of the last minutes (:meth:`RegistrationStore.catch_up`, for a crash between the commit and the
+Redis write) and live writes can interleave in any order. A purged request leaves a tombstone
+(``reg:gone:<id>``): an event naming it is dropped as proven gone, while an event naming a request not
+known *yet* is held (``RetryLater``). Login sessions and throttling counters are short-lived and are not
+rebuilt.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
-from typing import Any, cast
+from datetime import datetime, timedelta
+from typing import Any, Protocol, cast
 
 from aiokafka import ConsumerRecord
 from redis.asyncio import Redis
 
 from contracts import topics
 from contracts.registration import AccountStateRecorded
+from eventing.publishing import OutgoingEvent
 from eventing.redis_store import as_text
 from eventing.replay import replay
 from services.registration.domain.account import SignupRequest
 
 log = logging.getLogger("registration.store")
-StateLog = Callable[[AccountStateRecorded, str], Awaitable[None]]
+GONE_KEEP_S = 30 * 24 * 3600  # how long a purged request's tombstone proves it gone
+
+# Set KEYS[1] to ARGV[1] (JSON with a "v" version) unless it already holds a version >= ARGV[2].
+_SET_IF_NEWER = """
+local current = redis.call('GET', KEYS[1])
+if current then
+  local ok, obj = pcall(cjson.decode, current)
+  if ok and type(obj) == 'table' and obj['v'] and tonumber(obj['v']) >= tonumber(ARGV[2]) then return 0 end
+end
+if tonumber(ARGV[3]) > 0 then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+else
+  redis.call('SET', KEYS[1], ARGV[1])
+end
+return 1
+"""
+
+
+class StateWriter(Protocol):
+    """Writes records atomically (one transaction) and returns their offsets."""
+
+    async def write(self, *events: OutgoingEvent) -> list[int]: ...
+
+
+StateRecord = Callable[[AccountStateRecorded], OutgoingEvent]
 
 
 @dataclass
@@ -82,22 +114,39 @@ class LockBusy(Exception):
 
 
 class RegistrationStore:
-    def __init__(self, redis: Redis, state_log: StateLog) -> None:
+    def __init__(self, redis: Redis, writer: StateWriter, state_record: StateRecord) -> None:
         self._r = redis
-        self._log = state_log
+        self._writer = writer
+        self._record = state_record
+        self._set_if_newer = redis.register_script(_SET_IF_NEWER)
+
+    async def _commit(self, records: list[AccountStateRecorded], events: tuple[OutgoingEvent, ...]) -> list[int]:
+        """The state records and the events they cause, in one transaction; the records' versions."""
+        offsets = await self._writer.write(*(self._record(r) for r in records), *events)
+        return offsets[: len(records)]
+
+    async def _put_versioned(self, key: str, state: dict[str, Any], version: int, ttl_s: int) -> bool:
+        return bool(await self._set_if_newer(keys=[key], args=[json.dumps({**state, "v": version}), version, ttl_s]))
 
     # --- requests ---------------------------------------------------------------------------------
-    async def save_request(self, req: SignupRequest, details: PendingDetails) -> None:
+    @staticmethod
+    def _request_record(req: SignupRequest, details: PendingDetails) -> AccountStateRecorded:
         state = {"request": req.to_record(), "details": asdict(details)}
-        await self._log(AccountStateRecorded(kind="request", record_id=req.request_id, state=state), req.request_id)
-        await self._put_request(state)
+        return AccountStateRecorded(kind="request", record_id=req.request_id, state=state)
 
-    async def _put_request(self, state: dict[str, Any]) -> None:
-        req = SignupRequest.from_record(state["request"])
+    async def save_request(self, req: SignupRequest, details: PendingDetails, *events: OutgoingEvent) -> None:
+        """Record the request, and publish ``events`` in the same transaction."""
+        record = self._request_record(req, details)
+        (version,) = await self._commit([record], events)
+        await self._put_request(record.state, version)
+
+    async def _put_request(self, state: dict[str, Any], version: int) -> None:
+        req = SignupRequest.from_record(cast(dict[str, Any], state["request"]))
         ttl = max(60, int(req.expires_at.timestamp() - time.time()) + 24 * 3600)
+        if not await self._put_versioned(f"reg:req:{req.request_id}", state, version, ttl):
+            return  # a newer version is there already
         pipe = self._r.pipeline()
-        pipe.set(f"reg:req:{req.request_id}", json.dumps(state), ex=ttl)
-        if state["details"]["purpose"] == "signup":
+        if cast(dict[str, Any], state["details"])["purpose"] == "signup":
             pipe.set(f"reg:latest:{req.holder_id}", req.request_id, ex=ttl)
         for link in req.links:
             pipe.set(f"reg:link:{link.token_sha256}", req.request_id, ex=ttl)
@@ -112,6 +161,10 @@ class RegistrationStore:
         state = json.loads(raw)
         return SignupRequest.from_record(state["request"]), PendingDetails(**state["details"])
 
+    async def is_gone(self, request_id: str) -> bool:
+        """Whether the request was purged (its tombstone is kept ``GONE_KEEP_S``)."""
+        return bool(await self._r.exists(f"reg:gone:{request_id}"))
+
     async def latest_request(self, holder_id: str) -> tuple[SignupRequest, PendingDetails] | None:
         rid = await self._r.get(f"reg:latest:{holder_id}")
         return await self.request(as_text(rid)) if rid else None
@@ -121,11 +174,14 @@ class RegistrationStore:
         return as_text(rid) if rid else None
 
     async def forget_request(self, req: SignupRequest) -> None:
-        await self._log(
-            AccountStateRecorded(kind="request", record_id=req.request_id, state={}, deleted=True),
-            req.request_id,
-        )
-        await self._r.delete(f"reg:req:{req.request_id}", f"reg:challenge:{req.request_id}")
+        await self._commit([AccountStateRecorded(kind="request", record_id=req.request_id, state={}, deleted=True)], ())
+        await self._bury(req.request_id)
+
+    async def _bury(self, request_id: str) -> None:
+        pipe = self._r.pipeline()
+        pipe.set(f"reg:gone:{request_id}", b"1", ex=GONE_KEEP_S)
+        pipe.delete(f"reg:req:{request_id}", f"reg:challenge:{request_id}")
+        await pipe.execute()
 
     async def request_ids(self) -> AsyncIterator[str]:
         async for key in self._r.scan_iter(match="reg:req:*", count=500):
@@ -140,27 +196,49 @@ class RegistrationStore:
         return cast(dict[str, Any], json.loads(raw)) if raw else None
 
     # --- accounts ---------------------------------------------------------------------------------
-    async def save_account(self, account: Account) -> None:
-        state = asdict(account)
-        await self._log(
-            AccountStateRecorded(kind="account", record_id=account.holder_id, state=state), account.holder_id
-        )
-        await self._r.set(f"reg:acct:{account.holder_id}", json.dumps(state))
+    async def save_account(self, account: Account, *events: OutgoingEvent) -> None:
+        record = AccountStateRecorded(kind="account", record_id=account.holder_id, state=asdict(account))
+        (version,) = await self._commit([record], events)
+        await self._put_versioned(f"reg:acct:{account.holder_id}", record.state, version, 0)
+
+    async def open_account(
+        self, account: Account, request: SignupRequest, details: PendingDetails, *events: OutgoingEvent
+    ) -> None:
+        """The account, its request marked active and ``events``, in one transaction."""
+        records = [
+            AccountStateRecorded(kind="account", record_id=account.holder_id, state=asdict(account)),
+            self._request_record(request, details),
+        ]
+        account_version, request_version = await self._commit(records, events)
+        await self._put_versioned(f"reg:acct:{account.holder_id}", records[0].state, account_version, 0)
+        await self._put_request(records[1].state, request_version)
 
     async def account(self, holder_id: str) -> Account | None:
         raw = await self._r.get(f"reg:acct:{holder_id}")
-        return Account(**json.loads(raw)) if raw else None
+        if not raw:
+            return None
+        state = json.loads(raw)
+        state.pop("v", None)
+        return Account(**state)
 
     # --- password resets --------------------------------------------------------------------------
-    async def save_reset(self, reset: PasswordReset, ttl_s: int) -> None:
+    async def save_reset(self, reset: PasswordReset, ttl_s: int, *events: OutgoingEvent) -> None:
         state = asdict(reset)
-        await self._log(
-            AccountStateRecorded(
-                kind="reset", record_id=reset.reset_id, state=state, deleted=reset.used_at is not None
-            ),
-            reset.holder_id,
+        record = AccountStateRecorded(
+            kind="reset", record_id=reset.reset_id, state=state, deleted=reset.used_at is not None
         )
+        await self._commit([record], events)
         await self._put_reset(state, ttl_s)
+
+    async def reset_used(self, account: Account, reset: PasswordReset) -> None:
+        """The new password and the used link, in one transaction."""
+        records = [
+            AccountStateRecorded(kind="account", record_id=account.holder_id, state=asdict(account)),
+            AccountStateRecorded(kind="reset", record_id=reset.reset_id, state=asdict(reset), deleted=True),
+        ]
+        (account_version, _) = await self._commit(records, ())
+        await self._put_versioned(f"reg:acct:{account.holder_id}", records[0].state, account_version, 0)
+        await self._put_reset(records[1].state, 600)
 
     async def _put_reset(self, state: dict[str, Any], ttl_s: int) -> None:
         pipe = self._r.pipeline()
@@ -226,39 +304,55 @@ class RegistrationStore:
         await self._r.delete(f"reg:fail:{key}")
 
     @asynccontextmanager
-    async def locked(self, name: str, ttl_ms: int = 10_000) -> AsyncIterator[None]:
+    async def locked(self, name: str, ttl_ms: int = 10_000, wait_s: float = 0.0) -> AsyncIterator[None]:
+        """Exclusive for ``ttl_ms`` at most; waits up to ``wait_s`` for a holder to finish, then LockBusy."""
         key = f"reg:lock:{name}"
-        if not await self._r.set(key, b"1", nx=True, px=ttl_ms):
-            raise LockBusy(name)
+        deadline = time.monotonic() + wait_s
+        while not await self._r.set(key, b"1", nx=True, px=ttl_ms):
+            if time.monotonic() >= deadline:
+                raise LockBusy(name)
+            await asyncio.sleep(0.02)
         try:
             yield
         finally:
             await self._r.delete(key)
 
-    # --- rebuild after a Redis wipe ---------------------------------------------------------------
+    # --- rebuild after a Redis wipe, catch-up after a crash -----------------------------------------
     async def needs_rebuild(self) -> bool:
         return not await self._r.exists("reg:rebuilt")
 
     async def rebuild(self, bootstrap: str) -> int:
         """Replay the private state topic from the start; the latest record of each id wins."""
-        latest: dict[tuple[str, str], dict[str, Any]] = {}
+        applied = await self._apply_records(bootstrap, since=None)
+        await self._r.set("reg:rebuilt", str(time.time()))
+        log.info("rebuilt %d records from %s", applied, topics.ACCOUNT_STATE.name)
+        return applied
+
+    async def catch_up(self, bootstrap: str, window: timedelta = timedelta(minutes=10)) -> int:
+        """Re-apply the records of the last ``window`` (versioned: only what Redis missed changes it).
+
+        A process killed between a transaction's commit and its Redis write left Redis one version
+        behind the topic; this runs at every start, before the gate opens."""
+        return await self._apply_records(bootstrap, since=datetime.now().astimezone() - window)
+
+    async def _apply_records(self, bootstrap: str, since: datetime | None) -> int:
+        latest: dict[tuple[str, str], tuple[AccountStateRecorded, int]] = {}
 
         async def keep(record: ConsumerRecord[bytes, bytes]) -> None:
             rec = AccountStateRecorded.model_validate_json(record.value or b"{}")
-            latest[(rec.kind, rec.record_id)] = {} if rec.deleted else rec.state
+            latest[(rec.kind, rec.record_id)] = (rec, record.offset)
 
-        await replay(bootstrap, topics.ACCOUNT_STATE, keep)
-        for (kind, _rid), state in latest.items():
-            if not state:
-                continue
+        await replay(bootstrap, topics.ACCOUNT_STATE, keep, since=since)
+        for (kind, record_id), (rec, version) in latest.items():
             if kind == "request":
-                await self._put_request(state)
-            elif kind == "account":
-                await self._r.set(f"reg:acct:{state['holder_id']}", json.dumps(state))
-            elif kind == "reset" and state.get("expires_at"):
-                left = datetime.fromisoformat(state["expires_at"]).timestamp() - time.time()
+                if rec.deleted:
+                    await self._bury(record_id)
+                else:
+                    await self._put_request(rec.state, version)
+            elif kind == "account" and rec.state:
+                await self._put_versioned(f"reg:acct:{record_id}", rec.state, version, 0)
+            elif kind == "reset" and rec.state.get("expires_at") and not rec.deleted:
+                left = datetime.fromisoformat(str(rec.state["expires_at"])).timestamp() - time.time()
                 if left > 0:
-                    await self._put_reset(state, int(left))
-        await self._r.set("reg:rebuilt", str(time.time()))
-        log.info("rebuilt %d records from %s", len(latest), topics.ACCOUNT_STATE.name)
+                    await self._put_reset(rec.state, int(left))
         return len(latest)

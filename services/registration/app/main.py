@@ -16,9 +16,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from contracts import topics
 from contracts.captcha import CaptchaChallengeIssued, CaptchaFailed, CaptchaPassed
 from contracts.mailer import ConfirmationLinkSent, PasswordResetLinkSent
-from contracts.registration import AccountStateRecorded
 from eventing.consuming import declare_publisher, subscribe
-from eventing.service import ServiceRuntime, every, in_background, refill_if_wiped
+from eventing.service import ServiceRuntime, every, in_background
 from services.registration.adapters.argon2_hasher import Argon2PasswordHasher
 from services.registration.adapters.keys import holder_id_key, session_signing_key
 from services.registration.adapters.store import RegistrationStore
@@ -71,12 +70,17 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
         "registration", kafka_bootstrap=settings.kafka_bootstrap_servers, redis_url=settings.redis_url
     )
 
-    async def state_log(record: AccountStateRecorded, key: str) -> None:
-        await rt.publisher.publish(
-            topics.ACCOUNT_STATE, record, key=f"{record.kind}:{record.record_id}", correlation_id=key
-        )
-
-    store = RegistrationStore(rt.redis, state_log)
+    writer = rt.transactional_writer()
+    store = RegistrationStore(
+        rt.redis,
+        writer,
+        lambda record: rt.publisher.event(
+            topics.ACCOUNT_STATE,
+            record,
+            key=f"{record.kind}:{record.record_id}",
+            correlation_id=f"{record.kind}:{record.record_id}",
+        ),
+    )
     policy = LifecyclePolicy(
         link_lifetime=timedelta(hours=settings.link_lifetime_h),
         request_lifetime=timedelta(hours=settings.request_lifetime_h),
@@ -135,10 +139,7 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
     ):
         declare_publisher(broker, produced)
 
-    async def refill() -> None:
-        await refill_if_wiped(
-            "registration", store.needs_rebuild, lambda: store.rebuild(settings.kafka_bootstrap_servers)
-        )
+    bootstrap = settings.kafka_bootstrap_servers
 
     async def purge() -> None:
         if purged := await reg.purge():
@@ -146,9 +147,17 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await refill()
-        # A Redis wiped while running is noticed within 2 s; stale requests go every purge interval.
-        async with rt.lifespan(_app), in_background(every(2, refill), every(settings.purge_interval_s, purge)):
+        if not await store.needs_rebuild():  # a crash may have left Redis one write behind the topic
+            log.info("caught up %d recent state records", await store.catch_up(bootstrap))
+        # A Redis wiped while running is noticed within 1 s (the gate closes while it is rebuilt);
+        # stale requests go every purge interval.
+        async with (
+            rt.lifespan(_app),
+            in_background(
+                rt.watch_state(store.needs_rebuild, lambda: store.rebuild(bootstrap)),
+                every(settings.purge_interval_s, purge),
+            ),
+        ):
             yield
 
     app = FastAPI(

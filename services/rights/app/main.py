@@ -18,7 +18,7 @@ from contracts import topics
 from contracts.registration import AccountActivated
 from contracts.rights import BalancesProjected
 from eventing.consuming import CurrentEnvelope, declare_publisher, subscribe
-from eventing.service import ServiceRuntime, every, in_background, refill_if_wiped
+from eventing.service import ServiceRuntime, in_background
 from services.rights.adapters.partner_mapping import balances_to_contract
 from services.rights.adapters.redis_ledger import RightsStore
 from services.rights.domain.holder import Holder, HolderRights, YearMonth
@@ -72,13 +72,11 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
 
     declare_publisher(rt.broker, topics.BALANCES_PROJECTED)
 
-    async def refill() -> None:
-        await refill_if_wiped("rights", store.needs_rebuild, lambda: svc().rebuild(settings.kafka_bootstrap_servers))
-
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await refill()
-        async with rt.lifespan(app), in_background(every(2, refill)):
+        # Consumers wait at the gate until the ledgers are rebuilt (a first start, or a wiped Redis).
+        rebuild = lambda: svc().rebuild(settings.kafka_bootstrap_servers)  # noqa: E731
+        async with rt.lifespan(app), in_background(rt.watch_state(store.needs_rebuild, rebuild)):
             yield
 
     app = FastAPI(

@@ -8,6 +8,7 @@ from itertools import count
 import pytest
 
 from services.mailer.domain import ConfirmationLink, MailSettings, PasswordResetLink, hash_token
+from services.mailer.domain.links import derived_token_source
 
 NOW = datetime(2025, 3, 1, 13, 5, tzinfo=UTC)
 
@@ -96,3 +97,28 @@ def test_repr_never_shows_the_token(settings: MailSettings) -> None:
 def test_invalid_settings_fail_at_construction(kwargs: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         MailSettings(**kwargs)  # type: ignore[arg-type]
+
+
+# --- links derived from the mailer's key (a queue refilled after a Redis wipe mails the announced link) ---
+
+
+def test_a_derived_link_is_the_same_each_time_it_is_minted_for_a_job(settings: MailSettings) -> None:
+    key = bytes(range(32))
+    first = ConfirmationLink.mint(settings, NOW, derived_token_source(key, "confirmation:r1:first"))
+    later = NOW + timedelta(hours=3)
+    again = ConfirmationLink.mint(
+        settings, later, derived_token_source(key, "confirmation:r1:first"), expires_at=first.expires_at
+    )
+    assert again.token == first.token and again.token_hash == first.token_hash and again.url == first.url
+    assert again.expires_at == first.expires_at  # the announced expiry, not a new one
+    assert len(first.token) == 43  # 256 bits, base64url
+
+
+def test_derived_links_differ_per_job_and_per_key(settings: MailSettings) -> None:
+    key = bytes(range(32))
+    tokens = {
+        ConfirmationLink.mint(settings, NOW, derived_token_source(k, job)).token
+        for k in (key, bytes(32))
+        for job in ("confirmation:r1:first", "confirmation:r1:resend-1", "confirmation:r2:first")
+    }
+    assert len(tokens) == 6
