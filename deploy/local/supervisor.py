@@ -44,12 +44,17 @@ class Watched:
 
 def exit_description(pid: int) -> str:
     """How the process ended, when we are its parent and it has not been reaped yet."""
-    try:
-        reaped, status = os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        return "exit status unknown"
+    deadline = time.monotonic() + 2  # its other threads may still be going down for a moment
+    while True:
+        try:
+            reaped, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return "exit status unknown"
+        if reaped or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     if reaped == 0:
-        return "still a process, not answering"
+        return "exiting, status not known yet"
     if os.WIFSIGNALED(status):
         return f"killed by {signal.Signals(os.WTERMSIG(status)).name}"
     return f"exit code {os.WEXITSTATUS(status)}"
