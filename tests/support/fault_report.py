@@ -41,7 +41,10 @@ class FaultReport:
         return self.errors.errors.count(raw_only=True)
 
     def table(self) -> str:
-        head = f"{'phase':26} {'journeys':>8} {'completed':>9} {'lost':>5} {'dup mails':>9} {'5xx':>5} {'raw 502':>7}"
+        head = (
+            f"{'phase':26} {'journeys':>8} {'completed':>9} {'lost':>5} {'dup mails':>9} {'5xx':>5} {'raw 502':>7}"
+            f" {'renewed':>7}"
+        )
         rows = [head, "-" * len(head)]
         names = [p.name for p in self.phases]
         for name in names:
@@ -49,15 +52,19 @@ class FaultReport:
             rows.append(
                 f"{name:26} {len(js):>8} {sum(j.completed for j in js):>9} {sum(j.lost for j in js):>5} "
                 f"{self.duplicates.get(name, 0):>9} {self.errors.errors.count(name):>5} "
-                f"{self.errors.errors.count(name, raw_only=True):>7}"
+                f"{self.errors.errors.count(name, raw_only=True):>7} {sum(j.renewals > 0 for j in js):>7}"
             )
         late = self.errors.errors.count("after")
         rows.append("-" * len(head))
         rows.append(
             f"{'total':26} {len(self.journeys):>8} {sum(j.completed for j in self.journeys):>9} "
-            f"{len(self.lost):>5} {self.duplicate_mails:>9} {self.errors.errors.count() :>5} {self.raw_502:>7}"
+            f"{len(self.lost):>5} {self.duplicate_mails:>9} {self.errors.errors.count():>5} {self.raw_502:>7} "
+            f"{sum(j.renewals > 0 for j in self.journeys):>7}"
         )
-        rows.append(f"(5xx seen in the final check: {late}; run took {self.seconds:.0f} s)")
+        rows.append(
+            f"(5xx seen in the final check: {late}; renewed = journeys that asked for a new security check; "
+            f"run took {self.seconds:.0f} s)"
+        )
         rows.append("")
         rows.extend(f"{p.name:26} {p.note} (phase {p.seconds:.0f} s)" for p in self.phases if p.note)
         server_errors = Counter((p, f"{s} {_route(r)}") for p, s, r, _raw in self.errors.errors.seen)
@@ -80,10 +87,12 @@ def _route(request: str) -> str:
     return "/".join("{id}" if len(part) >= 16 else part for part in request.split("/"))
 
 
-def duplicate_mails(smtp: ControlledSmtpServer, journeys: list[Journey]) -> dict[str, int]:
+def duplicate_mails(smtp: ControlledSmtpServer, journeys: list[Journey]) -> tuple[dict[str, int], list[str]]:
     """Extra copies of one mail for one request: the same link twice, or for a holder who signed up exactly
-    once, a second confirmation mail at all; a second welcome mail."""
+    once, a second confirmation mail at all; a second welcome mail. Returns the count per phase and one line
+    per holder concerned (to look them up in the logs)."""
     extra: Counter[str] = Counter()
+    details: list[str] = []
     for j in journeys:
         mails = smtp.mails_to(j.holder.email)
         confirmations = [m for m in mails if ACTIVATION_SUBJECT in m.subject]
@@ -91,6 +100,14 @@ def duplicate_mails(smtp: ControlledSmtpServer, journeys: list[Journey]) -> dict
         dup = sum(c - 1 for c in links.values())
         if len(j.request_ids) == 1 and j.uncertain_sign_ups == 0:
             dup = max(dup, len(confirmations) - 1)
-        dup += max(0, sum(WELCOME_SUBJECT in m.subject for m in mails) - 1)
-        extra[j.phase] += dup
-    return dict(extra)
+        welcomes = [m for m in mails if WELCOME_SUBJECT in m.subject]
+        dup += max(0, len(welcomes) - 1)
+        if dup:
+            extra[j.phase] += dup
+            copies = confirmations if len(confirmations) > 1 else welcomes
+            gap = copies[-1].received_at - copies[0].received_at
+            details.append(
+                f"  DUPLICATE during '{j.phase}': request(s) {', '.join(j.request_ids)}: {len(copies)} × "
+                f"'{copies[0].subject}' ({len(links)} distinct link(s)), last {gap:.1f} s after the first"
+            )
+    return dict(extra), details

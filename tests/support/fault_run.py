@@ -245,7 +245,8 @@ async def run_faults(fs: FaultStack, settings: FaultSettings) -> FaultReport:
             journey.account_exists = account
         await asyncio.sleep(3)  # a duplicate mail would be on its way by now
         journeys = [j for _n, j in sorted(done, key=lambda d: d[0])]
-        return FaultReport(phases, journeys, duplicate_mails(fs.smtp, journeys), holders, time.monotonic() - started)
+        duplicates, details = duplicate_mails(fs.smtp, journeys)
+        return FaultReport(phases, journeys, duplicates, holders, time.monotonic() - started, details)
     finally:
         for task in tasks:
             task.cancel()

@@ -142,6 +142,7 @@ class Holders:
     async def _pass_check(self, http: httpx.AsyncClient, journey: Journey, request_id: str) -> None:
         deadline = time.monotonic() + self.patience.check_s
         challenge_id: str | None = None
+        no_check_since: float | None = None  # the request is known but shows no check
         while True:
             if time.monotonic() > deadline:
                 raise GaveUp(f"no usable security check within {self.patience.check_s:.0f} s")
@@ -156,6 +157,14 @@ class Holders:
                     return
                 challenge = body.get("challenge")
                 if not challenge:
+                    # Still no check to solve after a while: ask for one, as the page's "nouveau contrôle"
+                    # lets a holder do (every 10 s); an unknown request still answers 404 and stays lost.
+                    now = time.monotonic()
+                    no_check_since = no_check_since or now
+                    if body.get("status") == "awaiting_captcha" and now - no_check_since > 20:
+                        no_check_since = now - 10
+                        challenge_id = await self._renew(http, journey, request_id, deadline)
+                        continue
                     await asyncio.sleep(0.3)
                     continue
                 challenge_id = str(challenge["challenge_id"])
