@@ -106,8 +106,10 @@ def duplicate_mails(smtp: ControlledSmtpServer, journeys: list[Journey]) -> tupl
             extra[j.phase] += dup
             copies = confirmations if len(confirmations) > 1 else welcomes
             gap = copies[-1].received_at - copies[0].received_at
+            ids = {str(m.message["Message-ID"]) for m in copies}
             details.append(
                 f"  DUPLICATE during '{j.phase}': request(s) {', '.join(j.request_ids)}: {len(copies)} × "
-                f"'{copies[0].subject}' ({len(links)} distinct link(s)), last {gap:.1f} s after the first"
+                f"'{copies[0].subject}' ({len(links)} distinct link(s), {len(ids)} distinct Message-ID(s)), "
+                f"last {gap:.1f} s after the first"
             )
     return dict(extra), details
