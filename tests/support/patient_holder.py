@@ -215,7 +215,8 @@ class Holders:
                 journey.reached = "mail"
                 return mails[0]
             await asyncio.sleep(0.2)
-        raise GaveUp(f"no confirmation mail within {self.patience.mail_s:.0f} s of passing the check")
+        others = [m.subject for m in self.smtp.mails_to(journey.holder.email)]
+        raise GaveUp(f"no confirmation mail within {self.patience.mail_s:.0f} s of passing the check (got {others})")
 
     async def _follow_link(self, http: httpx.AsyncClient, journey: Journey, mail: ReceivedMail) -> None:
         match = LINK.search(mail.text())
