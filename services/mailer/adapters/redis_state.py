@@ -9,7 +9,9 @@ ahead, so a sender that dies mid-send lets the job reappear instead of losing it
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -20,6 +22,7 @@ from redis.asyncio import Redis
 from contracts.mailer import MailJobRecorded
 from eventing.redis_store import as_text
 
+log = logging.getLogger("mailer.state")
 Journal = Callable[[MailJobRecorded], Awaitable[None]]
 # What the journal never holds: the link's secret (derived again from the mailer's key) and the
 # consumed record that queued the job (it is on its own topic already).
@@ -145,13 +148,23 @@ class MailerState:
         await self._r.zadd(QUEUE, {job.job_id: due.timestamp()})
 
     async def complete(self, job: MailJob, keep_s: int = 30 * 24 * 3600) -> None:
-        """Forget the job (and its token) and remember that it went out."""
-        await self._journal(MailJobRecorded(job_id=job.job_id, status="sent"))
+        """Forget the job (and its token) and remember that it went out: in Redis first, so that the
+        job's lease can never bring back a mail the SMTP server accepted while Kafka is down; then in
+        the journal, retried until Kafka takes it (a Redis wipe before that would send it again)."""
         pipe = self._r.pipeline()
         pipe.set(f"mail:sent:{job.job_id}", job.token_sha256 or "1", ex=keep_s)
         pipe.delete(f"mail:job:{job.job_id}")
         pipe.zrem(QUEUE, job.job_id)
         await pipe.execute()
+        delay = 0.2
+        while True:
+            try:
+                await self._journal(MailJobRecorded(job_id=job.job_id, status="sent"))
+                return
+            except Exception:
+                log.warning("journal unavailable; %s's 'sent' record retried in %.1f s", job.job_id, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     async def forget(self, job: MailJob) -> None:
         """Drop a job that failed for good: replaying its parked trigger may queue it again."""
