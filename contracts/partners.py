@@ -12,7 +12,9 @@ delivery fields of :class:`PartnerDeclaration`::
      "type": "abondement", "amount_eur": "3000.00", "payer": "employer", "date": "2024-06-01"}
 
 Amounts in euros are decimal **strings** with at most two decimals (``"3000.00"``); hours, days and
-points are JSON numbers; dates are ``YYYY-MM-DD``. Events about an activity ``year`` take effect on
+points are JSON numbers; dates are ``YYYY-MM-DD`` strings. Every model is **strict**: an unknown field,
+a number sent as a string or a boolean sent as a number is refused with the field's name (a misspelt
+field silently ignored would change the result). Events about an activity ``year`` take effect on
 30 April of the next year, ``legacy_cpf_hours`` on 2019-01-01, the others on their ``date``.
 Personal data: the NIR (identifies the holder) and what they acquired or spent.
 """
@@ -36,6 +38,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from contracts import strict_json
 from contracts.base import EventData
 
 _EURO_PATTERN = r"^[0-9]{1,9}(\.[0-9]{1,2})?$"
@@ -69,18 +72,13 @@ EuroAmount = Annotated[
 
 def _parse_quantity(value: object) -> Decimal:
     if isinstance(value, bool):
-        raise ValueError("a quantity is a number, not a boolean")
+        raise ValueError("a quantity is a JSON number, not a boolean")
     if isinstance(value, int | Decimal):
         quantity = Decimal(value)
     elif isinstance(value, float):
         quantity = Decimal(repr(value))
-    elif isinstance(value, str):
-        try:
-            quantity = Decimal(value)
-        except ArithmeticError:
-            raise ValueError(f"a quantity is a number, got {value!r}") from None
     else:
-        raise ValueError(f"a quantity is a number, got {value!r}")
+        raise ValueError(f"a quantity is a JSON number, got {type(value).__name__} {value!r}"[:200])
     if not quantity.is_finite() or quantity < 0:
         raise ValueError(f"a quantity is a number ≥ 0, got {value!r}")
     return quantity
@@ -97,6 +95,27 @@ Quantity = Annotated[
     WithJsonSchema({"type": "number", "minimum": 0}),
 ]
 """Hours, days or months: a JSON number ≥ 0 (decimals allowed), ``Decimal`` in Python."""
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _parse_date(value: object) -> Date:
+    if isinstance(value, Date):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        raise ValueError(f"a date is a string YYYY-MM-DD, got {value!r}"[:200])
+    try:
+        return Date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a calendar date") from None
+
+
+IsoDate = Annotated[
+    Date,
+    BeforeValidator(_parse_date),
+    WithJsonSchema({"type": "string", "format": "date", "examples": ["2024-06-01"]}),
+]
+"""A calendar date, ``YYYY-MM-DD`` on the wire."""
 
 WorkStatus = Literal["employee", "self_employed", "esat", "public_a_b", "public_c_unqualified"]
 CecCategory = Literal[
@@ -118,13 +137,16 @@ Year = Annotated[int, Field(ge=1900, le=2199, description="calendar year of the 
 
 
 class _Partner(EventData):
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+    # Strict: a misspelt field, a number sent as a string, a boolean for a number is refused with the
+    # field's name, never ignored or converted (a silently ignored field changes the result).
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, strict=True)
 
 
 class WorkYear(_Partner):
     """Time worked and counted in a year (leave the law counts is included by the declarant)."""
 
     EVENT_TYPE: ClassVar[str] = "fr.mcf.rights.work_year"
+    SCHEMA_VERSION: ClassVar[int] = 2
     type: Literal["work_year"] = "work_year"
     year: Year
     status: WorkStatus = "employee"
@@ -133,6 +155,17 @@ class WorkYear(_Partner):
     days: Quantity | None = Field(default=None, description="days worked under a forfait-jours")
     reference_days: Quantity | None = Field(default=None, description="days of the forfait (at most 218)")
     days_active: int | None = Field(default=None, ge=0, le=366, description="self-employed: days of activity")
+    # Added in version 2 (optional: a v1 body means the same as before).
+    cfp_contribution_paid: bool | None = Field(
+        default=None,
+        description="self-employed: was the CFP contribution paid for that year (L6323-27)? false: no credit; "
+        "absent: taken as paid",
+    )
+    apprenticeship: bool | None = Field(
+        default=None,
+        description="was the work under an apprenticeship contract? false for a holder under 16 that year: no "
+        "credit (L5151-2); absent: counted as before",
+    )
 
 
 class LegacyCpfHours(_Partner):
@@ -146,13 +179,22 @@ class LegacyCpfHours(_Partner):
 class LowQualificationDeclared(_Partner):
     EVENT_TYPE: ClassVar[str] = "fr.mcf.rights.low_qualification_declared"
     type: Literal["low_qualification_declared"] = "low_qualification_declared"
-    date: Date
+    date: IsoDate
 
 
 class LowQualificationEnded(_Partner):
     EVENT_TYPE: ClassVar[str] = "fr.mcf.rights.low_qualification_ended"
     type: Literal["low_qualification_ended"] = "low_qualification_ended"
-    date: Date
+    date: IsoDate
+
+
+class Retirement(_Partner):
+    """The holder met a retirement condition (full-rate pension or age, L5421-4 1°–3°): from that date the
+    CPF is no longer credited nor usable; the CEC stays usable (L5151-2)."""
+
+    EVENT_TYPE: ClassVar[str] = "fr.mcf.rights.retirement"
+    type: Literal["retirement"] = "retirement"
+    date: IsoDate
 
 
 class DisabilityStatus(_Partner):
@@ -169,7 +211,7 @@ class DifRegistered(_Partner):
     EVENT_TYPE: ClassVar[str] = "fr.mcf.rights.dif_registered"
     type: Literal["dif_registered"] = "dif_registered"
     hours: int = Field(gt=0)
-    date: Date
+    date: IsoDate
 
 
 class CecActivity(_Partner):
@@ -208,9 +250,9 @@ class C2pExposure(_Partner):
 class C2pPointsUsed(_Partner):
     EVENT_TYPE: ClassVar[str] = "fr.mcf.rights.c2p_points_used"
     type: Literal["c2p_points_used"] = "c2p_points_used"
-    points: int = Field(gt=0)
+    points: int = Field(gt=0, le=10_000)
     use: Literal["training", "part_time", "retirement"]
-    date: Date
+    date: IsoDate
 
 
 class Abondement(_Partner):
@@ -220,7 +262,7 @@ class Abondement(_Partner):
     type: Literal["abondement"] = "abondement"
     amount_eur: EuroAmount
     payer: str = Field(min_length=1, max_length=100)
-    date: Date
+    date: IsoDate
 
 
 class TrainingBooked(_Partner):
@@ -230,15 +272,36 @@ class TrainingBooked(_Partner):
     type: Literal["training_booked"] = "training_booked"
     booking_id: str = Field(min_length=1, max_length=200)
     price_eur: EuroAmount
-    date: Date
+    date: IsoDate
     participation_exempt: bool = False
 
 
+class TrainingStarted(_Partner):
+    """The holder entered the training (or the service was delivered): the money it took is spent."""
+
+    EVENT_TYPE: ClassVar[str] = "fr.mcf.rights.training_started"
+    type: Literal["training_started"] = "training_started"
+    booking_id: str = Field(min_length=1, max_length=200)
+    date: IsoDate
+
+
+class TrainingRefunded(_Partner):
+    """Part of what a booking took is given back to the holder's rights (e.g. training interrupted)."""
+
+    EVENT_TYPE: ClassVar[str] = "fr.mcf.rights.training_refunded"
+    type: Literal["training_refunded"] = "training_refunded"
+    booking_id: str = Field(min_length=1, max_length=200)
+    amount_eur: EuroAmount
+    date: IsoDate
+
+
 class TrainingCancelled(_Partner):
+    """A booking cancelled before the training started: everything it took goes back."""
+
     EVENT_TYPE: ClassVar[str] = "fr.mcf.rights.training_cancelled"
     type: Literal["training_cancelled"] = "training_cancelled"
     booking_id: str = Field(min_length=1, max_length=200)
-    date: Date
+    date: IsoDate
 
 
 PartnerEvent = Annotated[
@@ -246,6 +309,7 @@ PartnerEvent = Annotated[
     | LegacyCpfHours
     | LowQualificationDeclared
     | LowQualificationEnded
+    | Retirement
     | DisabilityStatus
     | DifRegistered
     | CecActivity
@@ -253,6 +317,8 @@ PartnerEvent = Annotated[
     | C2pPointsUsed
     | Abondement
     | TrainingBooked
+    | TrainingStarted
+    | TrainingRefunded
     | TrainingCancelled,
     Field(discriminator="type"),
 ]
@@ -262,6 +328,7 @@ PARTNER_EVENT_MODELS: tuple[type[EventData], ...] = (
     LegacyCpfHours,
     LowQualificationDeclared,
     LowQualificationEnded,
+    Retirement,
     DisabilityStatus,
     DifRegistered,
     CecActivity,
@@ -269,6 +336,8 @@ PARTNER_EVENT_MODELS: tuple[type[EventData], ...] = (
     C2pPointsUsed,
     Abondement,
     TrainingBooked,
+    TrainingStarted,
+    TrainingRefunded,
     TrainingCancelled,
 )
 PARTNER_TYPES: tuple[str, ...] = tuple(str(m.model_fields["type"].default) for m in PARTNER_EVENT_MODELS)
@@ -285,6 +354,19 @@ class InvalidPartnerEvent(ValueError):
         self.reason = reason
 
 
+def _problem(item: Any, models: Mapping[str, type[BaseModel]]) -> str:
+    where = ".".join(str(part) for part in item["loc"][1:]) or "body"
+    if item["type"] == "extra_forbidden":
+        model = models.get(str(item["loc"][0]))
+        known = ", ".join(model.model_fields) if model is not None else ""
+        return f"{where}: unknown field" + (f" (a {item['loc'][0]} has: {known})" if known else "")
+    message = str(item["msg"]).removeprefix("Value error, ")
+    return f"{where}: {message}"
+
+
+_MODELS_BY_TYPE: Mapping[str, type[BaseModel]] = {str(m.model_fields["type"].default): m for m in PARTNER_EVENT_MODELS}
+
+
 def _describe(error: ValidationError) -> InvalidPartnerEvent:
     first = error.errors()[0]
     if first["type"] == "union_tag_invalid":
@@ -294,11 +376,7 @@ def _describe(error: ValidationError) -> InvalidPartnerEvent:
         )
     if first["type"] == "union_tag_not_found":
         return InvalidPartnerEvent("missing_type", "the body has no 'type' field")
-    problems = []
-    for item in error.errors():
-        where = ".".join(str(part) for part in item["loc"][1:]) or "body"
-        problems.append(f"{where}: {item['msg']}")
-    return InvalidPartnerEvent("invalid_event", "; ".join(problems))
+    return InvalidPartnerEvent("invalid_event", "; ".join(_problem(item, _MODELS_BY_TYPE) for item in error.errors()))
 
 
 def parse_partner_event(obj: Mapping[str, Any]) -> PartnerEvent:
@@ -318,7 +396,7 @@ class PartnerDeclaration(BaseModel):
     The NIR's shape is checked here; its key is checked by the rights domain (``Nir.parse``).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     event_id: str = Field(min_length=1, max_length=200, description="unique per declaration; redeliveries repeat it")
     nir: str = Field(pattern=r"^[0-9]{5}(?:[0-9]{2}|2[AB])[0-9]{6}$", description="13 characters (personal data)")
@@ -335,8 +413,20 @@ class PartnerDeclaration(BaseModel):
         try:
             return cls.model_validate({**holder, "declaration": declaration})
         except ValidationError as error:
-            problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()]
+            problems = [
+                f"{'.'.join(str(p) for p in e['loc'])}: {'missing' if e['input'] is None else e['msg']}"
+                for e in error.errors()
+            ]
             raise InvalidPartnerEvent("invalid_holder", "; ".join(problems)) from None
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> PartnerDeclaration:
+        """A topic message's value, parsed as strict JSON (no duplicate keys, no 40-digit numbers…)."""
+        try:
+            document = strict_json.loads(raw)
+        except strict_json.InvalidJson as error:
+            raise InvalidPartnerEvent("invalid_json", error.reason) from None
+        return cls.from_message(document)
 
     def to_message(self) -> dict[str, Any]:
         return {

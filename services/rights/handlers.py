@@ -1,28 +1,36 @@
-"""The rights service's use cases: keep each holder's declarations, project and publish balances."""
+"""The rights service's use cases: keep each holder's declarations, project and publish balances.
+
+A declaration is parsed once and projected once: the holder's rights are kept in memory after each
+declaration (bounded cache), checked against the number of declarations the store holds (the store only
+grows, so the same count means the same declarations, even if another replica handled some), and only
+rebuilt from the store when they differ. A declaration whose predecessor has not arrived is stored
+and held (``HolderRights.held``), not parked: it is applied when its predecessor arrives.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from aiokafka import ConsumerRecord
 
 from contracts import topics
+from contracts.base import EventData
 from contracts.identity import holder_id as derive_holder_id
 from contracts.partners import InvalidPartnerEvent, PartnerDeclaration, parse_partner_event
 from contracts.registration import AccountActivated
 from contracts.rights import BalancesProjected
+from contracts.topics import TopicSpec
 from eventing.errors import PoisonMessage
-from eventing.publishing import EventPublisher
 from eventing.replay import replay
-from services.rights.adapters.partner_mapping import balances_to_contract, message_to_domain, to_domain_event
-from services.rights.adapters.redis_ledger import HolderRecord, RightsStore
+from services.rights.adapters.partner_mapping import balances_to_contract, declaration_to_domain, to_domain_event
+from services.rights.adapters.redis_ledger import HolderRecord
+from services.rights.domain import Holder, HolderRights, YearMonth
 from services.rights.domain.errors import RightsError
-from services.rights.domain.holder import Holder, HolderRights, YearMonth
 
 log = logging.getLogger("rights")
 
@@ -36,28 +44,63 @@ def _birth(text: str) -> YearMonth:
     return YearMonth(int(year), max(1, int(month)))  # month 00 (unknown): counted from January
 
 
+CACHED_HOLDERS = 10_000
+
+
+class HolderStore(Protocol):
+    """Each holder's record and received declarations (``adapters.redis_ledger.RightsStore``)."""
+
+    async def holder(self, holder_id: str) -> HolderRecord | None: ...
+    async def save_holder(self, record: HolderRecord) -> None: ...
+    async def declarations(self, holder_id: str) -> dict[str, dict[str, Any]]: ...
+    async def declaration_count(self, holder_id: str) -> int: ...
+    async def add_declaration(self, holder_id: str, event_id: str, body: dict[str, Any]) -> None: ...
+    async def mark_rebuilt(self) -> None: ...
+
+
+class Publisher(Protocol):
+    """``eventing.publishing.EventPublisher``."""
+
+    async def publish(self, topic: TopicSpec, data: EventData, *, key: str, correlation_id: str) -> object: ...
+
+
 @dataclass
 class RightsService:
-    store: RightsStore
-    publisher: EventPublisher
+    store: HolderStore
+    publisher: Publisher
     holder_key: bytes
     today: Callable[[], date] = _today
+    _cache: OrderedDict[str, tuple[int, str, HolderRights]] = field(default_factory=OrderedDict)
 
     async def rights_of(self, holder_id: str) -> tuple[HolderRecord, HolderRights] | None:
         record = await self.store.holder(holder_id)
         if record is None:
             return None
+        count = await self.store.declaration_count(holder_id)
+        cached = self._cache.get(holder_id)
+        if cached is not None and cached[:2] == (count, record.birth):
+            self._cache.move_to_end(holder_id)
+            return record, cached[2]
         events = [
             to_domain_event(parse_partner_event(body), event_id)
             for event_id, body in (await self.store.declarations(holder_id)).items()
         ]
-        return record, HolderRights.replay(Holder(_birth(record.birth)), events)
+        rights = HolderRights.restore(Holder(_birth(record.birth)), events)
+        self._remember(holder_id, len(events), record.birth, rights)
+        return record, rights
 
-    async def on_declaration(self, body: dict[str, Any], *, publish: bool = True) -> None:
-        """A partner declared an acquisition or a use. A refused one is parked and changes nothing."""
+    def _remember(self, holder_id: str, count: int, birth: str, rights: HolderRights) -> None:
+        self._cache[holder_id] = (count, birth, rights)
+        self._cache.move_to_end(holder_id)
+        while len(self._cache) > CACHED_HOLDERS:
+            self._cache.popitem(last=False)
+
+    async def on_declaration(self, raw: bytes, *, publish: bool = True) -> None:
+        """A partner declared an acquisition or a use (the message value, strict JSON). One the law or the
+        contract refuses is parked and changes nothing; one waiting for its predecessor is kept and held."""
         try:
-            nir, event = message_to_domain(body)
-            declaration = PartnerDeclaration.from_message(body)
+            declaration = PartnerDeclaration.from_bytes(raw)
+            nir, event = declaration_to_domain(declaration)
         except (InvalidPartnerEvent, RightsError) as exc:
             raise PoisonMessage(f"refused declaration: {exc}") from exc
         holder_id = derive_holder_id(nir.value, self.holder_key)
@@ -71,15 +114,20 @@ class RightsService:
         else:
             record, rights = found
         try:
-            rights.record(event)  # refuses what the law does not allow (e.g. DIF after 2021-06-30)
+            recorded = rights.record(event)  # refuses what the law does not allow (e.g. DIF after 2021-06-30)
         except RightsError as exc:
             raise PoisonMessage(f"refused declaration {declaration.event_id}: {exc}") from exc
-        stored = declaration.declaration.model_dump(mode="json", exclude_none=True)
-        if found is None:
-            await self.store.save_holder(record)
-        await self.store.add_declaration(holder_id, declaration.event_id, stored)
+        if recorded is not rights:  # else a redelivery: stored already, published again below
+            stored = declaration.declaration.model_dump(mode="json", exclude_none=True)
+            if found is None:
+                await self.store.save_holder(record)
+            await self.store.add_declaration(holder_id, declaration.event_id, stored)
+            self._remember(holder_id, len(recorded.received), record.birth, recorded)
+        for waiting, why in recorded.held:
+            if waiting.event_id == event.event_id:
+                log.info("declaration %s held until its predecessor arrives: %s", event.event_id, why.reason)
         if record.active and publish:
-            await self.publish(holder_id, declaration.event_id)
+            await self._publish(holder_id, recorded, declaration.event_id)
 
     async def on_account_activated(
         self,
@@ -103,8 +151,8 @@ class RightsService:
 
         async def declaration(record: ConsumerRecord[bytes, bytes]) -> None:
             try:
-                await self.on_declaration(json.loads(record.value or b"null"), publish=False)
-            except (PoisonMessage, ValueError):
+                await self.on_declaration(record.value or b"", publish=False)
+            except PoisonMessage:
                 pass  # it was refused (and parked) the first time too
 
         async def activation(record: ConsumerRecord[bytes, bytes]) -> None:
@@ -121,7 +169,9 @@ class RightsService:
         found = await self.rights_of(holder_id)
         if found is None:
             return None
-        _record, rights = found
+        return await self._publish(holder_id, found[1], cause)
+
+    async def _publish(self, holder_id: str, rights: HolderRights, cause: str) -> BalancesProjected:
         as_of = self.today()
         balances = balances_to_contract(holder_id, rights.balances(as_of), as_of)
         await self.publisher.publish(topics.BALANCES_PROJECTED, balances, key=holder_id, correlation_id=cause)

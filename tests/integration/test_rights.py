@@ -102,6 +102,47 @@ async def test_declarations_before_and_after_activation_reach_partners_and_the_h
         assert restored[-1]["cpf"]["usable_eur"] == "4300.00"
 
 
+async def test_a_cancellation_sent_before_its_booking_is_held_then_applied(platform: Platform) -> None:
+    holder = Holder.new("order")
+    holder_id = holder.holder_id(Path(platform.state.var) / "keys")
+    async with httpx.AsyncClient(base_url=platform.gateway, timeout=30) as http:
+        await activate_holder(http, holder, platform.redis_url("captcha"), platform.smtp)
+        await declare(platform, holder, {"type": "work_year", "year": 2023, "hours": 1607})
+        await projected(platform, holder_id, lambda b: b["cpf"]["rights_eur"] == "500.00")
+        # The training body's systems are faster than the marketplace: the cancellation comes first.
+        cancel = await declare(
+            platform, holder, {"type": "training_cancelled", "booking_id": "b-9", "date": "2025-03-02"}
+        )
+        book = await declare(
+            platform,
+            holder,
+            {"type": "training_booked", "booking_id": "b-9", "price_eur": "300.00", "date": "2025-03-01"},
+        )
+        started_then_booked = await declare(
+            platform, holder, {"type": "training_started", "booking_id": "b-8", "date": "2025-04-02"}
+        )
+        await declare(
+            platform,
+            holder,
+            {"type": "training_booked", "booking_id": "b-8", "price_eur": "402.23", "date": "2025-04-01"},
+        )
+        latest = (
+            await projected(
+                platform,
+                holder_id,
+                lambda b: b["cpf"]["rights_eur"] == "200.00" and b["cpf"]["reserved_eur"] == "0.00",
+            )
+        )[-1]
+        # b-9 booked and cancelled (nothing taken in the end); b-8 took 300 € (402.23 − 102.23) and started.
+        assert latest["cpf"]["usable_eur"] == "200.00"
+        token = await log_in(http, holder)
+        labels = [line["label"] for line in (await my_rights(http, token))["history"]]
+        assert any("Annulation de la formation b-9" in label for label in labels)
+        assert any("Entrée en formation b-8" in label for label in labels)
+        parked = await read_topic(platform.kafka, f"{DECLARATIONS}.dlq", timeout=5)
+        assert not any(i.encode() in r.value for r in parked for i in (cancel, book, started_then_booked))
+
+
 async def test_refused_declarations_are_parked_and_change_no_balance(platform: Platform) -> None:
     holder = Holder.new("poison")
     holder_id = holder.holder_id(Path(platform.state.var) / "keys")
@@ -129,18 +170,36 @@ async def test_refused_declarations_are_parked_and_change_no_balance(platform: P
             ).encode(),
         )
         await publish_raw(platform.kafka, DECLARATIONS, b"\xff not json at all")
+        misspelt = await declare(
+            platform, holder, {"type": "work_year", "year": 2024, "hours": 800, "reference_hour": 1}
+        )
+        twice = f"partner-{uuid.uuid4()}"
+        await publish_raw(
+            platform.kafka,
+            DECLARATIONS,
+            (
+                f'{{"event_id": "{twice}", "nir": "{holder.nir}", "nir_key": "{holder.key}", '
+                '"type": "legacy_cpf_hours", "hours": 10, "hours": 400}'
+            ).encode(),
+            key=holder.nir,
+        )
         good = await declare(platform, holder, {"type": "legacy_cpf_hours", "hours": 10})
 
         parked = await read_topic(
             platform.kafka,
             f"{DECLARATIONS}.dlq",
-            until=lambda rs: all(any(i.encode() in r.value for r in rs) for i in [*bad.values(), "bad-nir"]),
+            until=lambda rs: all(
+                any(i.encode() in r.value for r in rs) for i in [*bad.values(), "bad-nir", misspelt, twice]
+            ),
             timeout=45,
         )
         for record in parked:
             assert record.headers["dlq_reason"] and record.headers["dlq_original_topic"] == DECLARATIONS
         dif = next(r for r in parked if bad["dif-late"].encode() in r.value)
         assert "2021-06-30" in dif.headers["dlq_reason"]
+        # Strict partner input: the reason names the misspelt field, the duplicate key.
+        assert "reference_hour" in next(r for r in parked if misspelt.encode() in r.value).headers["dlq_reason"]
+        assert "duplicate key 'hours'" in next(r for r in parked if twice.encode() in r.value).headers["dlq_reason"]
         assert good.encode() not in b"".join(r.value for r in parked)
 
         await projected(platform, holder_id, lambda b: b["legacy_hours_converted"]["hours"] == 10)

@@ -30,9 +30,12 @@ from services.rights.domain import (
     LowQualificationEnded,
     Nir,
     PointsUse,
+    Retired,
     RightsEvent,
     TrainingBooked,
     TrainingCancelled,
+    TrainingRefunded,
+    TrainingStarted,
     WorkStatus,
     WorkYear,
 )
@@ -54,6 +57,8 @@ def to_domain_event(event: c.PartnerEvent, event_id: str) -> RightsEvent:
             days=event.days,
             reference_days=event.reference_days,
             days_active=event.days_active,
+            cfp_contribution_paid=event.cfp_contribution_paid,
+            apprenticeship=event.apprenticeship,
         )
     if isinstance(event, c.LegacyCpfHours):
         return LegacyCpfHours(event_id=event_id, hours=event.hours)
@@ -61,6 +66,8 @@ def to_domain_event(event: c.PartnerEvent, event_id: str) -> RightsEvent:
         return LowQualificationDeclared(event_id=event_id, on=event.date)
     if isinstance(event, c.LowQualificationEnded):
         return LowQualificationEnded(event_id=event_id, on=event.date)
+    if isinstance(event, c.Retirement):
+        return Retired(event_id=event_id, on=event.date)
     if isinstance(event, c.DisabilityStatus):
         return DisabilityStatus(event_id=event_id, year=event.year)
     if isinstance(event, c.DifRegistered):
@@ -93,6 +100,12 @@ def to_domain_event(event: c.PartnerEvent, event_id: str) -> RightsEvent:
             price_eur=event.price_eur,
             on=event.date,
             participation_exempt=event.participation_exempt,
+        )
+    if isinstance(event, c.TrainingStarted):
+        return TrainingStarted(event_id=event_id, booking_id=event.booking_id, on=event.date)
+    if isinstance(event, c.TrainingRefunded):
+        return TrainingRefunded(
+            event_id=event_id, booking_id=event.booking_id, amount_eur=event.amount_eur, on=event.date
         )
     return TrainingCancelled(event_id=event_id, booking_id=event.booking_id, on=event.date)
 

@@ -45,5 +45,8 @@ class RightsStore:
         raw = await self._r.hgetall(f"rights:decl:{holder_id}")
         return {as_text(k): json.loads(v) for k, v in raw.items()}
 
+    async def declaration_count(self, holder_id: str) -> int:
+        return int(await self._r.hlen(f"rights:decl:{holder_id}"))
+
     async def add_declaration(self, holder_id: str, event_id: str, body: dict[str, Any]) -> None:
         await self._r.hset(f"rights:decl:{holder_id}", event_id, json.dumps(body))

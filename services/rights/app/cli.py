@@ -6,8 +6,9 @@
 The input is ``{"holder": {"birth": "YYYY-MM"}, "events": [...]}`` with the events in their
 partner-contract JSON form (``contracts.partners``, without the NIR; an optional ``event_id``). The
 events are applied in date order by the same domain code as the service, and the balances are printed
-as JSON. Invalid input: exit code 2 and the reason on stderr (with ``--keep-going``, refused events are
-listed under ``"rejected"`` instead, as the service would park them on its dead-letter topic).
+as JSON. Invalid input: exit code 2 and the reason on stderr (with ``--keep-going``, the events are
+recorded in file order as the service would, and refused ones — or ones whose predecessor never
+comes, e.g. a cancellation of an unknown booking — are listed under ``"rejected"`` instead).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TextIO
 
+from contracts import strict_json
 from contracts.partners import InvalidPartnerEvent, parse_partner_event
 from services.rights.adapters.partner_mapping import to_domain_event
 from services.rights.domain import (
@@ -38,7 +40,11 @@ EXIT_INVALID_INPUT = 2
 
 
 class SimulationInputError(Exception):
-    """The simulator's input cannot be simulated; the message says why."""
+    """The simulator's input cannot be simulated: one line per problem, each saying why."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -58,9 +64,14 @@ def _default_event_id(body: dict[str, Any], seen: dict[str, int]) -> str:
 def _holder(document: Any) -> Holder:
     if not isinstance(document, dict):
         raise SimulationInputError('the input must be a JSON object {"holder": ..., "events": [...]}')
+    unknown = sorted(set(document) - {"holder", "events"})
+    if unknown:
+        raise SimulationInputError(f'unknown field {unknown[0]!r} (the input has "holder" and "events")')
     holder = document.get("holder")
     if not isinstance(holder, dict) or "birth" not in holder:
         raise SimulationInputError('missing "holder": {"birth": "YYYY-MM"}')
+    if set(holder) != {"birth"}:
+        raise SimulationInputError(f'holder: unknown field {sorted(set(holder) - {"birth"})[0]!r} (only "birth")')
     try:
         return Holder(YearMonth.parse(holder["birth"]))
     except RightsError as error:
@@ -89,14 +100,18 @@ def _events(document: dict[str, Any], keep_going: bool) -> _Parsed:
         raise SimulationInputError('"events" must be a list')
     parsed = _Parsed([], {}, [])
     seen: dict[str, int] = {}
+    problems: list[str] = []
     for index, body in enumerate(raw):
         body_dict = dict(body) if isinstance(body, dict) else {}
         event_id = body_dict.pop("event_id", None)
         try:
             if not isinstance(body, dict):
                 raise InvalidPartnerEvent("invalid_event", "an event is a JSON object")
+            if event_id is not None and (not isinstance(event_id, str) or not event_id.strip()):
+                # Never dropped: a redelivered event without its id would count twice.
+                raise InvalidPartnerEvent("invalid_event", f"event_id: must be a non-empty string, got {event_id!r}")
             contract = parse_partner_event(body_dict)
-            if not isinstance(event_id, str) or not event_id:
+            if event_id is None:
                 event_id = _default_event_id(contract.model_dump(mode="json"), seen)
             parsed.events.append(to_domain_event(contract, event_id))
             parsed.input_index[event_id] = index
@@ -107,9 +122,12 @@ def _events(document: dict[str, Any], keep_going: bool) -> _Parsed:
                 "code": str(error.code),
                 "reason": error.reason,
             }
-            if not keep_going:
-                raise SimulationInputError(_describe(problem)) from None
-            parsed.rejected.append(problem)
+            if keep_going:
+                parsed.rejected.append(problem)
+            else:
+                problems.append(_describe(problem))
+    if problems:
+        raise SimulationInputError(*problems)
     return parsed
 
 
@@ -124,6 +142,8 @@ def simulate(document: Any, *, as_of: date | None = None, keep_going: bool = Fal
     if keep_going:
         rights, refused = HolderRights.record_all(holder, parsed.events)
         parsed.rejected.extend(parsed.problem(error) for error in refused)
+        # The file is the whole history: an event still waiting for its predecessor will never get it.
+        parsed.rejected.extend(parsed.problem(error) for _, error in rights.held)
     else:
         try:
             rights = HolderRights.replay(holder, parsed.events)
@@ -138,6 +158,7 @@ _TYPE_NAMES = {
     "LegacyCpfHours": "legacy_cpf_hours",
     "LowQualificationDeclared": "low_qualification_declared",
     "LowQualificationEnded": "low_qualification_ended",
+    "Retired": "retirement",
     "DisabilityStatus": "disability_status",
     "DifRegistered": "dif_registered",
     "CecActivity": "cec_activity",
@@ -145,6 +166,8 @@ _TYPE_NAMES = {
     "C2pPointsUsed": "c2p_points_used",
     "Abondement": "abondement",
     "TrainingBooked": "training_booked",
+    "TrainingStarted": "training_started",
+    "TrainingRefunded": "training_refunded",
     "TrainingCancelled": "training_cancelled",
 }
 
@@ -190,18 +213,20 @@ def render(simulation: Simulation, *, with_history: bool = False) -> dict[str, A
 
 
 def _read(path: str, stdin: TextIO) -> Any:
+    raw: bytes | str
     try:
         if path == "-":
-            text = stdin.read()
+            buffer = getattr(stdin, "buffer", None)
+            raw = buffer.read() if buffer is not None else stdin.read()
         else:
-            with open(path, encoding="utf-8") as handle:
-                text = handle.read()
+            with open(path, "rb") as handle:
+                raw = handle.read()
     except OSError as error:
         raise SimulationInputError(f"cannot read {path}: {error.strerror}") from None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise SimulationInputError(f"{path}: not valid JSON ({error.msg}, line {error.lineno})") from None
+        return strict_json.loads(raw)
+    except strict_json.InvalidJson as error:
+        raise SimulationInputError(f"{path}: {error.reason}") from None
 
 
 def _iso_date(text: str) -> date:
@@ -242,7 +267,8 @@ def main(
         document = _read(args.file, stdin or sys.stdin)
         simulation = simulate(document, as_of=args.as_of, keep_going=args.keep_going)
     except SimulationInputError as error:
-        print(f"cpf-rights: invalid input: {error}", file=err)
+        for problem in error.problems:
+            print(f"cpf-rights: invalid input: {problem}", file=err)
         return EXIT_INVALID_INPUT
     json.dump(render(simulation, with_history=args.history), out, indent=2, ensure_ascii=False)
     out.write("\n")

@@ -12,16 +12,18 @@ from typing import Annotated, Any
 import jwt
 from fastapi import FastAPI, Header
 from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaMessage
 from pydantic import BaseModel
 
 from contracts import topics
+from contracts.partner_topic import PartnerMessage
 from contracts.registration import AccountActivated
 from contracts.rights import BalancesProjected
 from eventing.consuming import CurrentEnvelope, declare_publisher, subscribe
 from eventing.service import ServiceRuntime, in_background
 from services.rights.adapters.partner_mapping import balances_to_contract
 from services.rights.adapters.redis_ledger import RightsStore
-from services.rights.domain.holder import Holder, HolderRights, YearMonth
+from services.rights.domain import Holder, HolderRights, YearMonth
 from services.rights.handlers import RightsService
 from services.rights.settings import Settings
 
@@ -63,8 +65,9 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
         return RightsService(store, rt.publisher, settings.holder_key())
 
     @subscribe(rt.broker, rt.guard, topics.PARTNER_DECLARATIONS, group_id=GROUP)
-    async def declaration(body: dict[str, Any]) -> None:
-        await svc().on_declaration(body)
+    async def declaration(body: PartnerMessage, message: KafkaMessage) -> None:
+        # ``body`` gives the AsyncAPI document its oneOf; the service reads the raw bytes strictly.
+        await svc().on_declaration(message.body)
 
     @subscribe(rt.broker, rt.guard, topics.ACCOUNT_ACTIVATED, group_id=GROUP)
     async def account_activated(event: AccountActivated, env: CurrentEnvelope) -> None:

@@ -23,9 +23,12 @@ from .events import (
     LowQualificationDeclared,
     LowQualificationEnded,
     PointsUse,
+    Retired,
     RightsEvent,
     TrainingBooked,
     TrainingCancelled,
+    TrainingRefunded,
+    TrainingStarted,
     WorkStatus,
     WorkYear,
     replay_key,
@@ -35,10 +38,10 @@ from .holder import (
     CecBalances,
     CpfBalances,
     Holder,
-    HolderRights,
     PreventionBalances,
     YearMonth,
 )
+from .holder_rights import WAITING_FOR_PREDECESSOR, HolderRights
 from .ledger import Account, HistoryLine, Unit
 from .nir import Nir
 from .parameters import PARAMETERS, CecCategory, Parameter, RightsParameters
@@ -47,6 +50,7 @@ from .policy import DEFAULT_POLICY, C2pYearRule, CecCeilingBasis, Fund, RulesPol
 __all__ = [
     "DEFAULT_POLICY",
     "PARAMETERS",
+    "WAITING_FOR_PREDECESSOR",
     "Abondement",
     "Account",
     "Balances",
@@ -72,6 +76,7 @@ __all__ = [
     "Parameter",
     "PointsUse",
     "PreventionBalances",
+    "Retired",
     "RightsError",
     "RightsEvent",
     "RightsParameters",
@@ -79,6 +84,8 @@ __all__ = [
     "Shortfall",
     "TrainingBooked",
     "TrainingCancelled",
+    "TrainingRefunded",
+    "TrainingStarted",
     "Unit",
     "WorkStatus",
     "WorkYear",

@@ -10,8 +10,9 @@ from .money import eur
 from .parameters import CecMinimum, RightsParameters
 
 
-def minimum_met(activity: CecActivity, minimum: CecMinimum) -> bool:
-    """D5151-14 I: the category's minimum over the year (or the commitment signed that year)."""
+def minimum_met(activity: CecActivity, minimum: CecMinimum, earlier: tuple[Decimal, ...] = ()) -> bool:
+    """D5151-14 I: the category's minimum over the year (or the commitment signed that year).
+    ``earlier``: hours by organisation already declared for the same year and category."""
     value = getattr(activity, minimum.measure)
     if value is None:
         raise RightsError(
@@ -22,6 +23,7 @@ def minimum_met(activity: CecActivity, minimum: CecMinimum) -> bool:
     if isinstance(value, bool):
         return value
     if isinstance(value, tuple):
+        value = (*earlier, *value)
         # Total over the organisations, with a part of it in one organisation (associations, hosts).
         in_one = minimum.minimum_in_one if minimum.minimum_in_one is not None else Decimal(0)
         return sum(value, Decimal(0)) >= minimum.minimum and any(hours >= in_one for hours in value)

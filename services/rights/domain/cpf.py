@@ -31,6 +31,16 @@ class YearFacts:
     boeth: bool = False
     public_statuses: set[WorkStatus] = field(default_factory=set)
 
+    def copy(self) -> YearFacts:
+        return YearFacts(
+            self.year,
+            dict(self.employee_time),
+            dict(self.self_employed_time),
+            self.esat,
+            self.boeth,
+            set(self.public_statuses),
+        )
+
     @property
     def employee_share(self) -> Fraction:
         """Share of full time over all employers, at most 1 (hours add up across contracts)."""
@@ -48,16 +58,12 @@ class YearEntitlement:
 
 
 def time_share(event: WorkYear, parameters: RightsParameters) -> Fraction:
-    """Share of the reference duration worked (R6323-1: 1 607 h, agreed hours, or forfait days ≤ 218)."""
+    """Share of the reference duration worked (R6323-1: 1 607 h, agreed hours, or forfait days capped at 218)."""
     if event.days is not None and event.reference_days is not None:
-        max_days = parameters.max_forfait_days.for_activity_year(event.year)
-        if event.reference_days > max_days:
-            raise RightsError(
-                ErrorCode.INVALID_REFERENCE,
-                f"a forfait counts at most {max_days} days, got reference_days {event.reference_days}",
-                event_id=event.event_id,
-            )
-        return Fraction(event.days) / Fraction(event.reference_days)
+        # R6323-1: the reference of a forfait is its number of days, "dans la limite de 218 jours".
+        cap = Fraction(parameters.max_forfait_days.for_activity_year(event.year))
+        forfait = min(Fraction(event.reference_days), cap)
+        return Fraction(event.days) / forfait
     if event.hours is None:
         raise RightsError(ErrorCode.MISSING_MEASURE, "an employee's year needs hours or days", event_id=event.event_id)
     reference = event.reference_hours or parameters.reference_hours.for_activity_year(event.year)

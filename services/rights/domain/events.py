@@ -108,10 +108,18 @@ class WorkYear:
     days: Decimal | None = None
     reference_days: Decimal | None = None
     days_active: int | None = None
+    # L6323-27: a self-employed year earns only if the CFP contribution was paid (None: not said, paid).
+    cfp_contribution_paid: bool | None = None
+    # L5151-2: below 16, only under an apprenticeship contract (None: not said, the old input; counted).
+    apprenticeship: bool | None = None
 
     def __post_init__(self) -> None:
         _check_event_id(self.event_id)
         _check_year(self.year, self.event_id)
+        if self.cfp_contribution_paid is not None and self.status is not WorkStatus.SELF_EMPLOYED:
+            raise _fail(
+                ErrorCode.INVALID_STATUS, "cfp_contribution_paid is for a self_employed year only", self.event_id
+            )
         if not isinstance(self.status, WorkStatus):
             raise _fail(ErrorCode.INVALID_STATUS, f"unknown work status {self.status!r}", self.event_id)
         _check_quantity(self.hours, "hours", ErrorCode.INVALID_HOURS, self.event_id, maximum=MAX_HOURS_IN_YEAR)
@@ -201,6 +209,12 @@ class LowQualificationDeclared(_DatedStatement):
 @dataclass(frozen=True)
 class LowQualificationEnded(_DatedStatement):
     """The holder declared they no longer meet the condition (e.g. obtained a CAP)."""
+
+
+@dataclass(frozen=True)
+class Retired(_DatedStatement):
+    """The holder met a retirement condition (L5421-4 1°–3°): from then on the CPF is no longer credited
+    nor usable (L5151-2); the CEC stays usable (S36)."""
 
 
 @dataclass(frozen=True)
@@ -364,8 +378,48 @@ class TrainingBooked:
 
 
 @dataclass(frozen=True)
+class TrainingStarted:
+    """The holder entered the training (or the service — skills assessment, VAE — was delivered): the
+    money the booking took is spent. It no longer counts as the holder's, so it leaves the ceiling."""
+
+    event_id: str
+    booking_id: str
+    on: date
+
+    def __post_init__(self) -> None:
+        _check_event_id(self.event_id)
+        _check_date(self.on, self.event_id)
+        if not self.booking_id or not self.booking_id.strip():
+            raise _fail(ErrorCode.INVALID_BOOKING_ID, "an entry into training needs a booking_id", self.event_id)
+
+    def effective_on(self, parameters: RightsParameters) -> date:
+        return self.on
+
+
+@dataclass(frozen=True)
+class TrainingRefunded:
+    """Part of what a booking took goes back to the holder's funds (e.g. a training interrupted, the
+    organisation returns the unused part); the rest stays taken."""
+
+    event_id: str
+    booking_id: str
+    amount_eur: Decimal
+    on: date
+
+    def __post_init__(self) -> None:
+        _check_event_id(self.event_id)
+        _check_date(self.on, self.event_id)
+        _check_amount(self.amount_eur, "amount_eur", self.event_id, positive=True)
+        if not self.booking_id or not self.booking_id.strip():
+            raise _fail(ErrorCode.INVALID_BOOKING_ID, "a refund needs a booking_id", self.event_id)
+
+    def effective_on(self, parameters: RightsParameters) -> date:
+        return self.on
+
+
+@dataclass(frozen=True)
 class TrainingCancelled:
-    """A booked training was cancelled: what it took goes back where it came from."""
+    """A booked training was cancelled before it started: what it took goes back where it came from."""
 
     event_id: str
     booking_id: str
@@ -386,6 +440,7 @@ RightsEvent = (
     | LegacyCpfHours
     | LowQualificationDeclared
     | LowQualificationEnded
+    | Retired
     | DisabilityStatus
     | DifRegistered
     | CecActivity
@@ -393,25 +448,30 @@ RightsEvent = (
     | C2pPointsUsed
     | Abondement
     | TrainingBooked
+    | TrainingStarted
+    | TrainingRefunded
     | TrainingCancelled
 )
 
 # Tie-break between events taking effect on the same day: statuses and conversions before credits,
-# credits before uses, a booking before its cancellation; then event_id. The order never depends on
+# credits before uses, a booking before its entry, refund or cancellation; then event_id. The order never depends on
 # the order the events arrived in, so a shuffled input replays to the same balances.
 SAME_DAY_RANK: dict[type, int] = {
     LowQualificationDeclared: 0,
     LowQualificationEnded: 1,
-    LegacyCpfHours: 2,
-    DifRegistered: 3,
-    WorkYear: 4,
-    DisabilityStatus: 5,
-    CecActivity: 6,
-    C2pExposure: 7,
-    Abondement: 8,
-    C2pPointsUsed: 9,
-    TrainingBooked: 10,
-    TrainingCancelled: 11,
+    Retired: 2,
+    LegacyCpfHours: 3,
+    DifRegistered: 4,
+    WorkYear: 5,
+    DisabilityStatus: 6,
+    CecActivity: 7,
+    C2pExposure: 8,
+    Abondement: 9,
+    C2pPointsUsed: 10,
+    TrainingBooked: 11,
+    TrainingStarted: 12,
+    TrainingRefunded: 13,
+    TrainingCancelled: 14,
 }
 
 

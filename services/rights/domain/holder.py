@@ -1,20 +1,20 @@
-"""A holder's rights: the accepted events, and the balances and history they project to.
+"""A holder's projection: the state that replaying their events, in replay order, builds up.
 
-The state is never edited in place: :class:`HolderRights` keeps the holder's accepted events and
-projects them from scratch, in the total order of :func:`events.replay_key` (effective date, same-day
-rank, event_id). So replaying the same events — in any input order — gives the same balances, and an
-event that arrives late (an earlier activity year declared after later ones) lands in its place.
+:class:`Projection` applies one event at a time (each rule in its own method) and reads the balances
+and history; :class:`.holder_rights.HolderRights` decides which events to apply and when. This module
+is long because it is the one place where every rule meets the ledgers; the pure rules it calls live in
+:mod:`.cpf`, :mod:`.cec`, :mod:`.prevention`, :mod:`.public_sector` and :mod:`.bookings`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, fields
+from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
 from . import cec, prevention, public_sector
+from .bookings import Booking, BookingBook, BookingState
 from .cpf import YearFacts, self_employed_share, time_share, year_entitlement
 from .errors import ErrorCode, RightsError
 from .events import (
@@ -28,17 +28,19 @@ from .events import (
     LowQualificationDeclared,
     LowQualificationEnded,
     PointsUse,
+    Retired,
     RightsEvent,
     TrainingBooked,
     TrainingCancelled,
+    TrainingRefunded,
+    TrainingStarted,
     WorkStatus,
     WorkYear,
-    replay_key,
 )
 from .ledger import Account, HistoryLine, Ledger
 from .money import ZERO, eur, fr_eur
-from .parameters import PARAMETERS, CecCategory, RightsParameters
-from .policy import DEFAULT_POLICY, CecCeilingBasis, Fund, RulesPolicy, Shortfall
+from .parameters import CecCategory, RightsParameters
+from .policy import CecCeilingBasis, Fund, RulesPolicy, Shortfall
 
 PAYER_LABELS = {
     "employer": "employeur",
@@ -138,14 +140,6 @@ class Balances:
 
 
 @dataclass
-class _Booking:
-    booking_id: str
-    booked_on: date
-    taken: dict[Fund, Decimal]
-    cancelled: bool = False
-
-
-@dataclass
 class _LowQualificationPeriod:
     declared_on: date
     ended_on: date | None = None
@@ -159,9 +153,19 @@ class _LowQualificationPeriod:
         return self.declared_on <= day and (self.ended_on is None or day.year <= self.ended_on.year)
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """A projection's state at one point of a replay (see :meth:`Projection.snapshot`)."""
+
+    state: dict[str, object]
+    ledgers: dict[Account, tuple[int, Decimal]]
+    journal: int
+
+
 @dataclass
-class _Projection:
-    """The mutable working state of one replay. Only :func:`_project` creates and drives it."""
+class Projection:
+    """The mutable working state of a replay: apply events in replay order, read balances and history.
+    Only :mod:`.holder_rights` creates and drives it."""
 
     holder: Holder
     parameters: RightsParameters
@@ -182,16 +186,54 @@ class _Projection:
     c2p_used_training: int = 0
     c2p_used_retirement: int = 0
     public_credited: dict[int, int] = field(default_factory=dict)
-    bookings: dict[str, _Booking] = field(default_factory=dict)
+    retired_on: date | None = None
+    cec_measures: dict[tuple[int, CecCategory], tuple[Decimal, ...]] = field(default_factory=dict)
+    bookings: BookingBook = field(default_factory=BookingBook)
+    reserved: dict[Fund, Decimal] = field(default_factory=lambda: {fund: ZERO for fund in Fund})
     last_effective: date | None = None
     journal: list[HistoryLine] = field(default_factory=list)  # every line, in replay order
+
+    # --- snapshots -----------------------------------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        """The state after the events applied so far. Ledger lines are append-only, so only their
+        counts are kept: :meth:`restore` takes the lines back from a later state of the same replay.
+        Bookings, year facts, status periods and CEC hours are never changed in place once stored (copy
+        on write), so the snapshot copies containers only, never what they hold."""
+        ledgers = {account: (len(ledger), ledger.balance) for account, ledger in self.ledgers.items()}
+        return Snapshot(self._state_copy(), ledgers, len(self.journal))
+
+    def _state_copy(self) -> dict[str, object]:
+        return _copied({name: getattr(self, name) for name in _SNAPSHOT_FIELDS})
+
+    def _facts_to_change(self, year: int) -> YearFacts:
+        """The year's facts, as a fresh copy stored in their place: stored facts are never changed in
+        place, so a snapshot shares them (copy on write)."""
+        facts = self.years[year].copy() if year in self.years else YearFacts(year)
+        self.years[year] = facts
+        return facts
+
+    @classmethod
+    def restore(cls, snapshot: Snapshot, later: Projection) -> Projection:
+        """The projection at ``snapshot``, its lines taken from ``later`` (the same replay, further on)."""
+        projection = cls(later.holder, later.parameters, later.policy)
+        for name, value in _copied(snapshot.state).items():  # the snapshot stays as it was
+            setattr(projection, name, value)
+        for account, (length, balance) in snapshot.ledgers.items():
+            projection.ledgers[account] = later.ledgers[account].prefix(length, balance)
+        projection.journal = later.journal[: snapshot.journal]
+        return projection
 
     # --- reading -------------------------------------------------------------------------------
     def balance(self, account: Account) -> Decimal:
         return self.ledgers[account].balance
 
     def reserved_from(self, fund: Fund) -> Decimal:
-        return sum((b.taken.get(fund, ZERO) for b in self.bookings.values() if not b.cancelled), ZERO)
+        """What bookings not started nor cancelled hold from ``fund`` (kept as a running total)."""
+        return self.reserved[fund]
+
+    def _reserve(self, taken: dict[Fund, Decimal], sign: int) -> None:
+        for fund, amount in taken.items():
+            self.reserved[fund] += sign * amount
 
     def capped_balance(self) -> Decimal:
         """What the CPF ceiling is compared with: rights (converted hours included) and DIF (S24);
@@ -216,6 +258,13 @@ class _Projection:
             ceiling = max(ceiling, self.latest_year_ceiling[1])
         return ceiling
 
+    def _reserved_note(self) -> str:
+        """Why a balance below the ceiling can still be at it: money held by bookings not yet started."""
+        held = self.reserved_from(Fund.CPF_RIGHTS) + self.reserved_from(Fund.DIF)
+        if not self.policy.reserved_counts_in_ceiling or held == 0:
+            return ""
+        return f", dont {fr_eur(held)} réservés pour une formation non commencée"
+
     def room_under(self, ceiling: Decimal) -> Decimal:
         return max(ZERO, ceiling - self.capped_balance())
 
@@ -229,6 +278,8 @@ class _Projection:
 
     # --- applying ------------------------------------------------------------------------------
     def apply(self, event: RightsEvent, on: date) -> None:
+        """Apply one event. A refused event raises before it changes anything: every rule checks first,
+        then posts (HolderRights relies on it to keep the state after a refusal)."""
         if isinstance(event, WorkYear):
             self._work_year(event, on)
         elif isinstance(event, LegacyCpfHours):
@@ -237,6 +288,8 @@ class _Projection:
             self._low_qualification_declared(event)
         elif isinstance(event, LowQualificationEnded):
             self._low_qualification_ended(event)
+        elif isinstance(event, Retired):
+            self._retired(event, on)
         elif isinstance(event, DisabilityStatus):
             self._disability_status(event, on)
         elif isinstance(event, DifRegistered):
@@ -251,6 +304,10 @@ class _Projection:
             self._abondement(event, on)
         elif isinstance(event, TrainingBooked):
             self._training_booked(event, on)
+        elif isinstance(event, TrainingStarted):
+            self._training_started(event, on)
+        elif isinstance(event, TrainingRefunded):
+            self._training_refunded(event, on)
         else:
             self._training_cancelled(event, on)
         self.last_effective = on
@@ -269,27 +326,47 @@ class _Projection:
             )
 
     # CPF ---------------------------------------------------------------------------------------
+    def _not_credited(self, event: WorkYear) -> str | None:
+        """Why the law credits nothing for this year of work, if it does not (L5151-2, L6323-27)."""
+        if self.retired_on is not None and event.year > self.retired_on.year:
+            return f"titulaire retraité depuis le {self.retired_on.strftime('%d/%m/%Y')}, L5151-2"
+        sixteen = self.holder.birth.year + self.parameters.eligibility_age_without_apprenticeship.for_activity_year(
+            event.year
+        )
+        if event.apprenticeship is False and event.year < sixteen:
+            return "moins de 16 ans sans contrat d'apprentissage, L5151-2"
+        if event.status is WorkStatus.SELF_EMPLOYED and event.cfp_contribution_paid is False:
+            return "contribution à la formation professionnelle non acquittée, L6323-27"
+        return None
+
     def _work_year(self, event: WorkYear, on: date) -> None:
         p = self.parameters
         if event.status.is_public:
             self._check_activity_year(event.year, p.public_first_activity_year.initial, "public-sector CPF")
-            self.years.setdefault(event.year, YearFacts(event.year)).public_statuses.add(event.status)
+        else:
+            first = p.cpf_first_activity_year.initial
+            if event.year < first:
+                raise RightsError(
+                    ErrorCode.YEAR_BEFORE_REGIME,
+                    f"work_year {event.year}: CPF hours earned before {first} are declared once, "
+                    "as legacy_cpf_hours (hours held on 2018-12-31)",
+                )
+            self._check_activity_year(event.year, first, "work_year")
+        why_not = self._not_credited(event)
+        if why_not is not None:
+            account = Account.PUBLIC_CPF if event.status.is_public else Account.CPF_RIGHTS
+            self.post(account, on, f"Activité {event.year} : aucun droit ({why_not})", ZERO, event.event_id)
+            return
+        if event.status.is_public:
+            self._facts_to_change(event.year).public_statuses.add(event.status)
             self._credit_public_year(event, on)
             return
-        first = p.cpf_first_activity_year.initial
-        if event.year < first:
-            raise RightsError(
-                ErrorCode.YEAR_BEFORE_REGIME,
-                f"work_year {event.year}: CPF hours earned before {first} are declared once, "
-                "as legacy_cpf_hours (hours held on 2018-12-31)",
-            )
-        self._check_activity_year(event.year, first, "work_year")
         share: Fraction | None = None
         if event.status is WorkStatus.EMPLOYEE:
             share = time_share(event, p)
         elif event.status is WorkStatus.SELF_EMPLOYED:
             share = self_employed_share(event)
-        facts = self.years.setdefault(event.year, YearFacts(event.year))
+        facts = self._facts_to_change(event.year)
         if event.status is WorkStatus.EMPLOYEE and share is not None:
             facts.employee_time[event.event_id] = share
         elif event.status is WorkStatus.SELF_EMPLOYED and share is not None:
@@ -307,7 +384,7 @@ class _Projection:
             self.parameters.boeth_majoration_eur.first_effect.year,
             "disability_status (BOETH majoration, from 2019 activity)",
         )
-        self.years.setdefault(event.year, YearFacts(event.year)).boeth = True
+        self._facts_to_change(event.year).boeth = True
         label = f"Majoration bénéficiaire de l'obligation d'emploi (BOETH) au titre de {event.year}"
         self._credit_year(event.year, label, event.event_id, on)
 
@@ -320,7 +397,7 @@ class _Projection:
         # R6323-1: credited "dans la limite d'un plafond"; a credit crossing it is cut to reach it.
         credit = min(wanted, self.room_under(entitlement.ceiling))
         if credit < wanted:
-            label += f" (limitée au plafond de {fr_eur(entitlement.ceiling)})"
+            label += f" (limitée au plafond de {fr_eur(entitlement.ceiling)}{self._reserved_note()})"
         elif wanted == 0:
             label += " : aucun droit supplémentaire"
         self.year_credited[year] = self.year_credited.get(year, ZERO) + credit
@@ -347,6 +424,15 @@ class _Projection:
         maximum = p.legacy_max_hours.at(on)
         if event.hours > maximum:
             raise RightsError(ErrorCode.INVALID_HOURS, f"nobody could hold more than {maximum} CPF hours in 2018")
+        normal = p.legacy_max_hours_not_low_qualified.at(on)
+        last_day = on - timedelta(days=1)
+        if event.hours > normal and not any(period.covers_day(last_day) for period in self.low_qualification):
+            # 150 h was the ceiling; only a holder declared low-qualified could hold up to 400 h (S16).
+            raise RightsError(
+                ErrorCode.LEGACY_HOURS_ABOVE_CEILING,
+                f"{event.hours} h held on {last_day.isoformat()}: more than {normal} h needs a low-qualification "
+                "declaration in force then",
+            )
         rate = p.cpf_hour_value_eur.at(on)
         amount = eur(event.hours * rate)
         credit = self._capped_conversion(amount, on)
@@ -378,7 +464,18 @@ class _Projection:
             raise RightsError(ErrorCode.NOT_LOW_QUALIFIED, "the holder is not declared low-qualified")
         if event.on < open_periods[0].declared_on:
             raise RightsError(ErrorCode.INVALID_DATE, "the status cannot end before it was declared")
-        open_periods[0].ended_on = event.on
+        # Replaced, not changed in place: snapshots share the periods (see _state_copy).
+        position = next(i for i, period in enumerate(self.low_qualification) if period is open_periods[0])
+        self.low_qualification[position] = _LowQualificationPeriod(open_periods[0].declared_on, event.on)
+
+    def _retired(self, event: Retired, on: date) -> None:
+        if self.retired_on is not None:
+            raise RightsError(
+                ErrorCode.ALREADY_RETIRED, f"the holder is already retired since {self.retired_on.isoformat()}"
+            )
+        self.retired_on = on
+        label = "Retraite : le CPF n'est plus alimenté ni utilisable ; le CEC reste utilisable (L5151-2)"
+        self.post(Account.CPF_RIGHTS, on, label, ZERO, event.event_id)
 
     # DIF ---------------------------------------------------------------------------------------
     def _dif_registered(self, event: DifRegistered, on: date) -> None:
@@ -416,7 +513,13 @@ class _Projection:
             raise RightsError(
                 ErrorCode.UNKNOWN_CEC_CATEGORY, f"no CEC minimum for {event.category.value} in {event.year}"
             )
-        met = cec.minimum_met(event, minimum)
+        # Hours in several associations (or hosts) add up over the year, whichever declaration brings
+        # them, like work hours across employers (D5151-14 7°: 200 h "in one or more" associations).
+        so_far = self.cec_measures.get((event.year, event.category), ())
+        met = cec.minimum_met(event, minimum, so_far)
+        measure = getattr(event, minimum.measure)
+        if isinstance(measure, tuple):
+            self.cec_measures[(event.year, event.category)] = (*so_far, *measure)
         label = f"Engagement citoyen {event.year} : {CEC_LABELS[event.category]}"
         credit = ZERO
         if (event.year, event.category) in self.cec_awarded:
@@ -527,6 +630,8 @@ class _Projection:
         taken: dict[Fund, Decimal] = {}
         remaining = due
         for fund in self.policy.debit_order:
+            if self.retired_on is not None and fund is not Fund.CEC:
+                continue  # after retirement only the CEC can be used (L5151-2, S36)
             take = min(remaining, max(ZERO, self.balance(_FUND_ACCOUNT[fund])))
             if take > 0:
                 taken[fund] = take
@@ -546,24 +651,40 @@ class _Projection:
             self.post(_FUND_ACCOUNT[fund], on, label, -amount, event.event_id)
         if not taken:
             self.post(Account.CPF_RIGHTS, on, label + " : aucun droit utilisé", ZERO, event.event_id)
-        self.bookings[event.booking_id] = _Booking(event.booking_id, on, taken)
+        self.bookings[event.booking_id] = Booking(event.booking_id, on, due, tuple(taken.items()))
+        self._reserve(taken, +1)
+
+    def _booking(self, booking_id: str, what: str) -> Booking:
+        booking = self.bookings.get(booking_id)
+        if booking is None:
+            raise RightsError(ErrorCode.UNKNOWN_BOOKING, f"no booking {booking_id} to {what}")
+        return booking
+
+    def _training_started(self, event: TrainingStarted, on: date) -> None:
+        booking = self._booking(event.booking_id, "start").start()
+        self.bookings[event.booking_id] = booking
+        self._reserve(dict(booking.taken), -1)
+        # The money was debited at booking; from now on it is spent and leaves the ceilings.
+        label = f"Entrée en formation {event.booking_id} : {fr_eur(booking.total)} de droits utilisés"
+        self.post(Account.CPF_RIGHTS, on, label, ZERO, event.event_id)
+
+    def _training_refunded(self, event: TrainingRefunded, on: date) -> None:
+        booking, given = self._booking(event.booking_id, "refund").refund(event.amount_eur)
+        self.bookings[event.booking_id] = booking
+        if booking.state is BookingState.RESERVED:
+            self._reserve(given, -1)
+        label = f"Remboursement partiel de la formation {event.booking_id} : droits restitués"
+        for fund, amount in given.items():
+            self.post(_FUND_ACCOUNT[fund], on, label, amount, event.event_id)
 
     def _training_cancelled(self, event: TrainingCancelled, on: date) -> None:
-        booking = self.bookings.get(event.booking_id)
-        if booking is None:
-            raise RightsError(ErrorCode.UNKNOWN_BOOKING, f"no booking {event.booking_id} to cancel")
-        if booking.cancelled:
-            raise RightsError(ErrorCode.BOOKING_ALREADY_CANCELLED, f"booking {event.booking_id} is already cancelled")
-        if on < booking.booked_on:
-            raise RightsError(
-                ErrorCode.CANCELLATION_BEFORE_BOOKING,
-                f"booking {event.booking_id} was made on {booking.booked_on.isoformat()}",
-            )
-        booking.cancelled = True
+        booking, given = self._booking(event.booking_id, "cancel").cancel(on)
+        self.bookings[event.booking_id] = booking
+        self._reserve(given, -1)
         label = f"Annulation de la formation {event.booking_id} : droits restitués"
-        for fund, amount in booking.taken.items():
+        for fund, amount in given.items():
             self.post(_FUND_ACCOUNT[fund], on, label, amount, event.event_id)
-        if not booking.taken:
+        if not given:
             self.post(Account.CPF_RIGHTS, on, label, ZERO, event.event_id)
 
     # --- output --------------------------------------------------------------------------------
@@ -597,151 +718,25 @@ class _Projection:
         return tuple(self.journal)
 
 
-def _ordered(events: Iterable[RightsEvent], parameters: RightsParameters) -> list[tuple[date, RightsEvent]]:
-    keyed: list[tuple[tuple[date, int, str], RightsEvent]] = []
-    for event in events:
-        try:
-            keyed.append((replay_key(event, parameters), event))
-        except RightsError as error:
-            raise error.for_event(event.event_id) from None
-    keyed.sort(key=lambda pair: pair[0])
-    return [(key[0], event) for key, event in keyed]
+# Everything a snapshot copies: the state minus what is shared (holder, rules) or append-only (lines).
+_SNAPSHOT_FIELDS = tuple(
+    f.name for f in fields(Projection) if f.name not in ("holder", "parameters", "policy", "ledgers", "journal")
+)
 
 
-def _project(
-    holder: Holder,
-    events: Iterable[RightsEvent],
-    parameters: RightsParameters,
-    policy: RulesPolicy,
-    as_of: date | None = None,
-) -> _Projection:
-    projection = _Projection(holder, parameters, policy)
-    for on, event in _ordered(events, parameters):
-        if as_of is not None and on > as_of:
-            break
-        try:
-            projection.apply(event, on)
-        except RightsError as error:
-            raise error.for_event(event.event_id) from None
-    return projection
-
-
-class HolderRights:
-    """A holder's accepted events, and what they project to. Immutable: :meth:`record` returns a new one.
-
-    - ``HolderRights.replay(holder, events)`` rebuilds from raw events (strict: the first refused event
-      raises :class:`RightsError` with its ``event_id``);
-    - ``rights.record(event)`` accepts one more event (idempotent on ``event_id``) or raises — and then
-      nothing changed;
-    - ``rights.balances(as_of)`` / ``rights.history(as_of)`` read the projection at a date (default:
-      after every event).
-    """
-
-    def __init__(
-        self,
-        holder: Holder,
-        *,
-        parameters: RightsParameters = PARAMETERS,
-        policy: RulesPolicy = DEFAULT_POLICY,
-    ) -> None:
-        self.holder = holder
-        self.parameters = parameters
-        self.policy = policy
-        self._events: tuple[RightsEvent, ...] = ()
-        self._projection = _Projection(holder, parameters, policy)
-
-    @classmethod
-    def replay(
-        cls,
-        holder: Holder,
-        events: Iterable[RightsEvent],
-        *,
-        parameters: RightsParameters = PARAMETERS,
-        policy: RulesPolicy = DEFAULT_POLICY,
-    ) -> HolderRights:
-        rights = cls(holder, parameters=parameters, policy=policy)
-        unique = rights._deduplicated(events)
-        projection = _project(holder, unique, parameters, policy)
-        return rights._with(tuple(event for _, event in _ordered(unique, parameters)), projection)
-
-    @classmethod
-    def record_all(
-        cls,
-        holder: Holder,
-        events: Iterable[RightsEvent],
-        *,
-        parameters: RightsParameters = PARAMETERS,
-        policy: RulesPolicy = DEFAULT_POLICY,
-    ) -> tuple[HolderRights, tuple[RightsError, ...]]:
-        """Record events in arrival order, keeping the refused ones aside (what the service does with a
-        topic: refused events go to the dead-letter topic and change nothing)."""
-        rights = cls(holder, parameters=parameters, policy=policy)
-        refused: list[RightsError] = []
-        for event in events:
-            try:
-                rights = rights.record(event)
-            except RightsError as error:
-                refused.append(error)
-        return rights, tuple(refused)
-
-    @property
-    def events(self) -> tuple[RightsEvent, ...]:
-        """The accepted events, in replay order: what a store keeps to rebuild the holder."""
-        return self._events
-
-    def record(self, event: RightsEvent) -> HolderRights:
-        known = {e.event_id: e for e in self._events}
-        if event.event_id in known:
-            if known[event.event_id] == event:
-                return self  # redelivery
-            raise RightsError(
-                ErrorCode.CONFLICTING_EVENT_ID,
-                f"event_id {event.event_id} was already used for a different event",
-                event_id=event.event_id,
-            )
-        candidate = (*self._events, event)
-        try:
-            ordered = tuple(e for _, e in _ordered(candidate, self.parameters))
-            projection = _project(self.holder, ordered, self.parameters, self.policy)
-        except RightsError as error:
-            if error.event_id in (None, event.event_id):
-                raise error.for_event(event.event_id) from None
-            raise RightsError(
-                ErrorCode.CONFLICTS_WITH_LATER_EVENT,
-                f"accepting it would make event {error.event_id} invalid: {error.reason}",
-                event_id=event.event_id,
-            ) from None
-        return self._with(ordered, projection)
-
-    def balances(self, as_of: date | None = None) -> Balances:
-        return self._projection_at(as_of).balances(as_of)
-
-    def history(self, as_of: date | None = None, account: Account | None = None) -> tuple[HistoryLine, ...]:
-        lines = self._projection_at(as_of).history()
-        return tuple(line for line in lines if account is None or line.account is account)
-
-    def _projection_at(self, as_of: date | None) -> _Projection:
-        if as_of is None:
-            return self._projection
-        return _project(self.holder, self._events, self.parameters, self.policy, as_of)
-
-    def _with(self, events: tuple[RightsEvent, ...], projection: _Projection) -> HolderRights:
-        rights = HolderRights(self.holder, parameters=self.parameters, policy=self.policy)
-        rights._events = events
-        rights._projection = projection
-        return rights
-
-    @staticmethod
-    def _deduplicated(events: Iterable[RightsEvent]) -> list[RightsEvent]:
-        seen: dict[str, RightsEvent] = {}
-        for event in events:
-            previous = seen.get(event.event_id)
-            if previous is None:
-                seen[event.event_id] = event
-            elif previous != event:
-                raise RightsError(
-                    ErrorCode.CONFLICTING_EVENT_ID,
-                    f"event_id {event.event_id} is used for two different events",
-                    event_id=event.event_id,
-                )
-        return list(seen.values())
+def _copied(state: dict[str, object]) -> dict[str, object]:
+    """The state with each container copied (one level: what they hold is never changed in place)."""
+    return {
+        name: (
+            value.copy()
+            if isinstance(value, BookingBook)
+            else dict(value)
+            if isinstance(value, dict)
+            else list(value)
+            if isinstance(value, list)
+            else set(value)
+            if isinstance(value, set)
+            else value
+        )
+        for name, value in state.items()
+    }

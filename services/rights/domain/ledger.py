@@ -64,6 +64,16 @@ class Ledger:
     def lines(self) -> tuple[HistoryLine, ...]:
         return tuple(self._lines)
 
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    def prefix(self, length: int, balance: Decimal) -> Ledger:
+        """A new ledger with the first ``length`` lines of this one (whose sum is ``balance``)."""
+        ledger = Ledger(self.account)
+        ledger._lines = self._lines[:length]
+        ledger._balance = balance
+        return ledger
+
     def post(self, on: date, label: str, amount: Decimal, event_id: str) -> HistoryLine:
         line = HistoryLine(self.account, on, label, amount, self.unit, event_id)
         self._lines.append(line)

@@ -203,6 +203,12 @@ class RightsParameters:
         "S16",
         _once(date(2019, 1, 1), 400),
     )
+    legacy_max_hours_not_low_qualified: Parameter[int] = Parameter(
+        "LEGACY_MAX_HOURS_NOT_LOW_QUALIFIED",
+        "most CPF hours a holder not declared low-qualified could hold on 2018-12-31 (the 150 h ceiling)",
+        "S16",
+        _once(date(2019, 1, 1), 150),
+    )
     cpf_annual_credit_eur: Parameter[Decimal] = Parameter(
         "CPF_ANNUAL_CREDIT_EUR",
         "credit for a year at half-time or more; the base of the pro rata below half-time",
@@ -229,7 +235,7 @@ class RightsParameters:
     )
     max_forfait_days: Parameter[int] = Parameter(
         "MAX_FORFAIT_DAYS",
-        "largest reference in days for a forfait-jours",
+        "reference in days of a forfait-jours: the forfait's days, at most this (a longer forfait counts as 218)",
         "S1 (R6323-1)",
         _once(date(2018, 1, 1), 218),
     )
@@ -301,9 +307,15 @@ class RightsParameters:
     )
     eligibility_age: Parameter[int] = Parameter(
         "ELIGIBILITY_AGE",
-        "age from which activity earns rights (15 with an apprenticeship contract: the engine uses 15)",
+        "age from which activity earns rights with an apprenticeship contract (younger: refused)",
         "S36 (L5151-2)",
         _once(date(2015, 1, 1), 15),
+    )
+    eligibility_age_without_apprenticeship: Parameter[int] = Parameter(
+        "ELIGIBILITY_AGE_WITHOUT_APPRENTICESHIP",
+        "age from which activity earns rights without an apprenticeship contract",
+        "S36 (L5151-2)",
+        _once(date(2015, 1, 1), 16),
     )
     participation_forfaitaire_eur: Parameter[Decimal] = Parameter(
         "PARTICIPATION_FORFAITAIRE_EUR",

@@ -30,9 +30,12 @@ BODIES: list[dict[str, Any]] = [
     {"type": "work_year", "year": 2023, "hours": 400},
     {"type": "work_year", "year": 2023, "days": 100, "reference_days": 218},
     {"type": "work_year", "year": 2023, "status": "self_employed", "days_active": 200},
+    {"type": "work_year", "year": 2023, "status": "self_employed", "days_active": 200, "cfp_contribution_paid": False},
+    {"type": "work_year", "year": 2023, "hours": 400, "apprenticeship": True},
     {"type": "legacy_cpf_hours", "hours": 72},
     {"type": "low_qualification_declared", "date": "2020-03-15"},
     {"type": "low_qualification_ended", "date": "2022-07-01"},
+    {"type": "retirement", "date": "2031-07-01"},
     {"type": "disability_status", "year": 2023},
     {"type": "dif_registered", "hours": 90, "date": "2021-06-01"},
     {
@@ -45,6 +48,8 @@ BODIES: list[dict[str, Any]] = [
     {"type": "c2p_points_used", "points": 20, "use": "training", "date": "2024-03-01"},
     {"type": "abondement", "amount_eur": "3000.00", "payer": "employer", "date": "2024-06-01"},
     {"type": "training_booked", "booking_id": "T1", "price_eur": "800.00", "date": "2024-07-01"},
+    {"type": "training_started", "booking_id": "T1", "date": "2024-09-02"},
+    {"type": "training_refunded", "booking_id": "T1", "amount_eur": "150.00", "date": "2024-10-01"},
     {"type": "training_cancelled", "booking_id": "T1", "date": "2024-07-02"},
 ]
 
@@ -97,7 +102,7 @@ def test_invalid_bodies_have_a_clear_reason(body: dict[str, Any], code: str, fra
 
 
 def test_topic_message_is_flat_and_carries_nir_and_event_id() -> None:
-    message = {"event_id": "ev-1", "nir": NIR, "nir_key": KEY, **BODIES[-3]}
+    message = {"event_id": "ev-1", "nir": NIR, "nir_key": KEY, **next(b for b in BODIES if b["type"] == "abondement")}
     declaration = partners.PartnerDeclaration.from_message(message)
     assert declaration.to_message() == message
     nir, event = message_to_domain(message)

@@ -234,10 +234,26 @@ def test_a_late_event_lands_in_date_order() -> None:
     assert late_first_year.balances().cpf.rights_eur == Decimal("1000.00")
 
 
-def test_an_event_that_would_invalidate_a_later_one_is_refused() -> None:
+def test_an_event_that_takes_what_a_later_one_used_holds_the_later_one_until_points_arrive() -> None:
+    # 8 points (2022), 8 used on 2024-01-01; then a use of 4 on 2023-06-01 arrives: in date order it comes
+    # first, so the 2024 use waits (held, not applied) until exposures earn the points it needs.
     holder_rights = rights(C2pExposure("x", 2022, 4, 2), C2pPointsUsed("u", 8, PointsUse.TRAINING, date(2024, 1, 1)))
+    holder_rights = holder_rights.record(C2pPointsUsed("early", 4, PointsUse.TRAINING, date(2023, 6, 1)))
+    assert [(event.event_id, error.code) for event, error in holder_rights.held] == [
+        ("u", ErrorCode.INSUFFICIENT_POINTS)
+    ]
+    assert holder_rights.balances().c2p.points == 4
+    holder_rights = holder_rights.record(C2pExposure("y", 2021, 2, 2))  # +4 points, posted 2022-04-30
+    assert holder_rights.held == ()
+    assert [event.event_id for event in holder_rights.events] == ["y", "x", "early", "u"]
+    assert holder_rights.balances().c2p.points == 0
+
+
+def test_an_event_that_would_invalidate_a_later_applied_one_for_good_is_refused() -> None:
+    # A booking T1 on 2024-06-01 is applied; a second T1 booked earlier would make it a duplicate.
+    holder_rights = rights(TrainingBooked("b", "T1", Decimal("100.00"), date(2024, 6, 1)))
     with pytest.raises(RightsError) as caught:
-        holder_rights.record(C2pPointsUsed("early", 4, PointsUse.TRAINING, date(2023, 6, 1)))
+        holder_rights.record(TrainingBooked("early", "T1", Decimal("100.00"), date(2024, 1, 1)))
     assert caught.value.code is ErrorCode.CONFLICTS_WITH_LATER_EVENT
     assert caught.value.event_id == "early"
 

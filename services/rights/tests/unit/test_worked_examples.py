@@ -175,7 +175,7 @@ def test_press_example_120_h_dif_and_full_cpf_give_3240(sim: Simulate) -> None:
 
 def test_2018_transition_hours_pro_rata_rounded_up_to_a_whole_hour(sim: Simulate) -> None:
     # §2.1: 80 % × 24 h = 19.2 h, credited as 20 h × 15 € = 300 €.
-    assert sim([{"type": "work_year", "year": 2018, "hours": "1285.6"}])["cpf"]["rights_eur"] == "300.00"
+    assert sim([{"type": "work_year", "year": 2018, "hours": 1285.6}])["cpf"]["rights_eur"] == "300.00"
 
 
 @pytest.mark.parametrize(

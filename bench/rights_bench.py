@@ -1,0 +1,184 @@
+"""Rights engine throughput: events per second for one holder's long history and for many holders, in
+order and shuffled, through the same code as the service (``HolderRights.record``) and the simulator
+(``HolderRights.replay``).
+
+Run from the repository root:  .venv/bin/python bench/rights_bench.py [--sizes 10000 100000]
+    [--holders 100000] [--per-holder 10] [--shuffled-one-by-one 2000] [--seed 1]
+
+The bound is the issue's goal, 100 000 events/s per process in order, and shuffled within 5× of it;
+each line prints its ratio to that bound. Single process, single thread. Histories are real: generated,
+then kept to what the law accepts in date order (work years, CEC hours, C2P exposures, abondements,
+trainings booked then started and partly refunded, or cancelled), so nothing is held or refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import time
+from collections.abc import Callable
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import partial
+
+from contracts.partners import PartnerDeclaration
+from services.rights.adapters.partner_mapping import declaration_to_domain
+from services.rights.domain import (
+    Abondement,
+    C2pExposure,
+    CecActivity,
+    CecCategory,
+    Holder,
+    HolderRights,
+    RightsEvent,
+    TrainingBooked,
+    TrainingCancelled,
+    TrainingRefunded,
+    TrainingStarted,
+    WorkYear,
+    YearMonth,
+)
+
+GOAL = 100_000  # events per second per process, in order (issue 14)
+HOLDER = Holder(YearMonth(1985, 3))
+
+
+def history(n: int, rnd: random.Random, prefix: str = "") -> list[RightsEvent]:
+    """About ``n`` events of one holder, year after year from 2019, in date order."""
+    per_year = max(8, n // 180)
+    events: list[RightsEvent] = []
+    year, serial = 2019, 0
+    while len(events) < n:
+        day = date(year + 1, 5, 2)
+        block: list[RightsEvent] = [
+            WorkYear(f"{prefix}w{year}", year, hours=Decimal(rnd.choice([700, 1200, 1607]))),
+            CecActivity(
+                f"{prefix}c{year}",
+                year,
+                CecCategory.ASSOCIATION_BOARD,
+                hours_by_association=(Decimal(150), Decimal(60)),
+            ),
+            C2pExposure(f"{prefix}x{year}", year, quarters=rnd.randint(1, 4), factors=1),
+        ]
+        while len(block) < per_year and len(events) + len(block) < n:
+            serial += 1
+            booking = f"{prefix}b{serial}"
+            price = Decimal(rnd.randint(100, 900))
+            block.append(Abondement(f"{prefix}a{serial}", Decimal(rnd.randint(50, 500)), "employer", day))
+            block.append(TrainingBooked(f"{prefix}k{serial}", booking, price, day, participation_exempt=True))
+            if rnd.random() < 0.5:
+                block.append(TrainingStarted(f"{prefix}s{serial}", booking, day + timedelta(days=1)))
+                block.append(TrainingRefunded(f"{prefix}r{serial}", booking, Decimal(10), day + timedelta(days=2)))
+            else:
+                block.append(TrainingCancelled(f"{prefix}n{serial}", booking, day + timedelta(days=1)))
+            day += timedelta(days=1)
+        events.extend(block[: n - len(events)])
+        year += 1
+    # Keep what the law accepts in date order (a real history), as the service would have it.
+    return list(HolderRights.restore(HOLDER, events).events)
+
+
+def nearly_sorted(events: list[RightsEvent], window: int, rnd: random.Random) -> list[RightsEvent]:
+    """Each event moved by up to ``window`` places: producers racing on a partition."""
+    keyed = sorted(enumerate(events), key=lambda pair: pair[0] + rnd.uniform(0, window))
+    return [event for _, event in keyed]
+
+
+def timed(run: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
+def one_by_one(events: list[RightsEvent]) -> HolderRights:
+    rights = HolderRights(HOLDER)
+    for event in events:
+        rights = rights.record(event)
+    return rights
+
+
+def many_holders(stream: list[tuple[int, RightsEvent]]) -> dict[int, HolderRights]:
+    holders: dict[int, HolderRights] = {}
+    for holder, event in stream:
+        rights = holders.get(holder)
+        holders[holder] = (rights or HolderRights(HOLDER)).record(event)
+    return holders
+
+
+def line(what: str, events: int, seconds: float) -> None:
+    rate = events / seconds
+    print(f"| {what} | {events:,} | {seconds:.2f} s | {rate:,.0f} | {rate / GOAL:.2f} |")
+
+
+def contract_messages(count: int) -> list[bytes]:
+    nir = "1850375123456"
+    key = f"{97 - int(nir) % 97:02d}"
+    bodies: list[dict[str, object]] = [
+        {"type": "work_year", "year": 2023, "hours": 1607},
+        {"type": "abondement", "amount_eur": "300.00", "payer": "employer", "date": "2024-06-01"},
+        {"type": "training_booked", "booking_id": "T", "price_eur": "800.00", "date": "2024-07-01"},
+        {"type": "cec_activity", "year": 2022, "category": "association_board", "hours_by_association": [150, 60]},
+    ]
+    return [
+        json.dumps({"event_id": f"m{i}", "nir": nir, "nir_key": key, **bodies[i % len(bodies)]}).encode()
+        for i in range(count)
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--holders", type=int, default=100_000)
+    parser.add_argument("--per-holder", type=int, default=10)
+    parser.add_argument("--shuffled-one-by-one", type=int, default=2_000)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    rnd = random.Random(args.seed)
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPU, {platform.python_implementation()} "
+        f"{platform.python_version()}, load average {os.getloadavg()[0]:.2f}"
+    )
+    print("| run | events | time | events/s | ratio to 100 000/s |")
+    print("|---|---|---|---|---|")
+    for size in args.sizes:
+        events = history(size, rnd)
+        shuffled = list(events)
+        rnd.shuffle(shuffled)
+        n = len(events)
+        near = nearly_sorted(events, 20, rnd)
+        line(f"one holder, replay in order ({size:,})", n, timed(partial(HolderRights.replay, HOLDER, events)))
+        line(f"one holder, replay shuffled ({size:,})", n, timed(partial(HolderRights.replay, HOLDER, shuffled)))
+        line(f"one holder, record one by one in order ({size:,})", n, timed(partial(one_by_one, events)))
+        line(f"one holder, one by one, each moved ≤ 20 places ({size:,})", n, timed(partial(one_by_one, near)))
+    small = history(args.shuffled_one_by_one, rnd)
+    small_shuffled = list(small)
+    rnd.shuffle(small_shuffled)
+    line(
+        f"one holder, one by one, fully shuffled ({args.shuffled_one_by_one:,})",
+        len(small),
+        timed(lambda: one_by_one(small_shuffled)),
+    )
+    stream: list[tuple[int, RightsEvent]] = []
+    per_holder = history(args.per_holder, rnd)
+    for holder in range(args.holders):
+        stream.extend((holder, event) for event in per_holder)
+    by_position = {event.event_id: position for position, event in enumerate(per_holder)}
+    in_order = sorted(stream, key=lambda pair: (by_position[pair[1].event_id], pair[0]))
+    everything_shuffled = list(stream)
+    rnd.shuffle(everything_shuffled)
+    label = f"{args.holders:,} holders × {len(per_holder)} events"
+    line(f"{label}, one by one, in order", len(stream), timed(lambda: many_holders(in_order)))
+    line(f"{label}, one by one, shuffled", len(stream), timed(lambda: many_holders(everything_shuffled)))
+    messages = contract_messages(100_000)
+    line(
+        "contract parsing (strict JSON, pydantic, NIR key, domain event) per message",
+        len(messages),
+        timed(lambda: [declaration_to_domain(PartnerDeclaration.from_bytes(raw)) for raw in messages]),
+    )
+
+
+if __name__ == "__main__":
+    main()

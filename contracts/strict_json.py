@@ -1,0 +1,80 @@
+"""Strict JSON for what partners send: the standard library parser, minus what it lets through.
+
+``json.loads`` takes the last of two duplicate keys, turns ``NaN`` into a float, converts a 4 300-digit
+integer (or raises ``ValueError``), and raises ``RecursionError`` on deep nesting. A partner body that
+does any of that is a mistake we must refuse with a reason, never silently read nor crash on.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+MAX_DEPTH = 32  # a declaration is 3 levels deep at most
+MAX_INTEGER_DIGITS = 30
+
+
+class InvalidJson(ValueError):
+    """The bytes are not one strict JSON document; ``reason`` says why in one line."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise InvalidJson(f"duplicate key {key!r} in one object")
+        result[key] = value
+    return result
+
+
+def _integer(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_INTEGER_DIGITS:
+        raise InvalidJson(f"a number has {digits} digits (at most {MAX_INTEGER_DIGITS})")
+    return int(text)
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise InvalidJson(f"the number {text[:20]} is too large")
+    return value
+
+
+def _constant(name: str) -> Any:
+    raise InvalidJson(f"{name} is not a JSON number")
+
+
+def _check_depth(document: Any) -> None:
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise InvalidJson(f"nested more than {MAX_DEPTH} levels deep")
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+
+
+def loads(raw: bytes | str) -> Any:
+    """Parse one JSON document strictly; :class:`InvalidJson` with a one-line reason otherwise."""
+    if isinstance(raw, bytes):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise InvalidJson(f"not UTF-8 text (byte 0x{raw[error.start]:02x} at position {error.start})") from None
+    else:
+        text = raw
+    try:
+        document = json.loads(
+            text, object_pairs_hook=_object, parse_int=_integer, parse_float=_float, parse_constant=_constant
+        )
+    except json.JSONDecodeError as error:
+        raise InvalidJson(f"not valid JSON ({error.msg}, line {error.lineno} column {error.colno})") from None
+    except RecursionError:
+        raise InvalidJson(f"nested more than {MAX_DEPTH} levels deep") from None
+    _check_depth(document)
+    return document

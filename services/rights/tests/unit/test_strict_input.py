@@ -1,0 +1,176 @@
+"""Strict partner input (issue 14, point 3): what partners send is refused with the field's name when it
+is not exactly the contract — never ignored, converted, or answered with a traceback."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contracts import partners
+from eventing.errors import PoisonMessage
+from services.rights.app.cli import main
+from services.rights.handlers import RightsService
+from services.rights.tests.unit.fakes import KEY, NIR, MemoryPublisher, MemoryStore
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "why"),
+    [
+        ({"type": "work_year", "year": 2023, "hours": 800, "reference_hour": 1500}, "reference_hour", "unknown field"),
+        (
+            {
+                "type": "training_booked",
+                "booking_id": "T",
+                "price_eur": "900.00",
+                "date": "2025-01-02",
+                "participation_exmpt": True,
+            },
+            "participation_exmpt",
+            "unknown field",
+        ),
+        ({"type": "work_year", "year": 2023, "hours": "1607"}, "hours", "JSON number"),
+        ({"type": "work_year", "year": "2023", "hours": 1607}, "year", "valid integer"),
+        ({"type": "work_year", "year": 2023.0, "hours": 1607}, "year", "valid integer"),
+        ({"type": "legacy_cpf_hours", "hours": True}, "hours", "valid integer"),
+        ({"type": "c2p_exposure", "year": 2023, "quarters": "4", "factors": 1}, "quarters", "valid integer"),
+        (
+            {
+                "type": "training_booked",
+                "booking_id": "T",
+                "price_eur": "9.00",
+                "date": "2025-01-02",
+                "participation_exempt": "yes",
+            },
+            "participation_exempt",
+            "valid boolean",
+        ),
+        ({"type": "dif_registered", "hours": 10, "date": 20210601}, "date", "YYYY-MM-DD"),
+        ({"type": "dif_registered", "hours": 10, "date": "2021-6-1"}, "date", "YYYY-MM-DD"),
+    ],
+)
+def test_a_body_that_is_not_exactly_the_contract_is_refused_naming_the_field(
+    body: dict[str, Any], field: str, why: str
+) -> None:
+    with pytest.raises(partners.InvalidPartnerEvent) as caught:
+        partners.parse_partner_event(body)
+    assert caught.value.code == "invalid_event"
+    assert caught.value.reason.startswith(f"{field}: ")
+    assert why in caught.value.reason
+
+
+def _service() -> tuple[RightsService, MemoryStore]:
+    store = MemoryStore()
+    return RightsService(store, MemoryPublisher(), b"k" * 32), store
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        (
+            b'{"event_id": "e1", "nir": "%s", "nir_key": "%s", "type": "legacy_cpf_hours", "hours": 10, "hours": 400}'
+            % (NIR.encode(), KEY.encode()),
+            "invalid_json: duplicate key 'hours'",
+        ),
+        (
+            json.dumps({"event_id": 7, "nir": NIR, "nir_key": KEY, "type": "legacy_cpf_hours", "hours": 10}).encode(),
+            "invalid_holder: event_id: Input should be a valid string",
+        ),
+        (
+            json.dumps(
+                {
+                    "event_id": "e2",
+                    "nir": NIR,
+                    "nir_key": KEY,
+                    "type": "work_year",
+                    "year": 2023,
+                    "hours": 1607,
+                    "reference_hour": 1500,
+                }
+            ).encode(),
+            "reference_hour: unknown field",
+        ),
+        (b"\xff\xfe{}", "invalid_json: not UTF-8 text"),
+        (b"[" * 50_000 + b"]" * 50_000, "nested more than 32 levels"),
+        (b'{"event_id": "e3", "hours": ' + b"9" * 4300 + b"}", "a number has 4300 digits"),
+    ],
+)
+def test_the_service_parks_what_is_not_the_contract_with_a_reason_naming_it(raw: bytes, fragment: str) -> None:
+    service, store = _service()
+    with pytest.raises(PoisonMessage) as caught:
+        asyncio.run(service.on_declaration(raw))
+    assert fragment in caught.value.reason
+    assert store.bodies == {}
+
+
+def simulate(raw: bytes) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    stdin = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8")
+    code = main(["simulate", "-"], stdin=stdin, stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def document(*events: Any) -> bytes:
+    return json.dumps({"holder": {"birth": "1985-03"}, "events": list(events)}).encode()
+
+
+@pytest.mark.parametrize(
+    ("raw", "line"),
+    [
+        (
+            b'{"holder": {"birth": "1985-03"}, "events": [{"type": "legacy_cpf_hours", "hours": 1\xe9}]}',
+            "-: not UTF-8 text (byte 0xe9 at position 83)",
+        ),
+        (
+            b'{"holder": {"birth": "1985-03"}, "events": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+            "-: nested more than 32 levels deep",
+        ),
+        (
+            b'{"holder": {"birth": "1985-03"}, "events": [{"type": "legacy_cpf_hours", "hours": '
+            + b"1" * 4300
+            + b"}]}",
+            "-: a number has 4300 digits (at most 30)",
+        ),
+        (
+            b'{"holder": {"birth": "1985-03"}, "events": [{"type": "legacy_cpf_hours", "hours": NaN}]}',
+            "-: NaN is not a JSON number",
+        ),
+        (
+            b'{"holder": {"birth": "1985-03"}, "holder": {"birth": "1999-01"}, "events": []}',
+            "-: duplicate key 'holder' in one object",
+        ),
+        (
+            document({"type": "legacy_cpf_hours", "hours": 10, "event_id": 12}),
+            "event #0 (legacy_cpf_hours): invalid_event: event_id: must be a non-empty string, got 12",
+        ),
+        (
+            json.dumps({"holder": {"birth": "1985-03", "name": "x"}, "events": []}).encode(),
+            "holder: unknown field 'name' (only \"birth\")",
+        ),
+    ],
+)
+def test_the_simulator_exits_2_with_one_clear_line_never_a_traceback(raw: bytes, line: str) -> None:
+    code, out, err = simulate(raw)
+    assert (code, out) == (2, "")
+    assert err == f"cpf-rights: invalid input: {line}\n"
+
+
+def test_the_simulator_reports_every_bad_event_one_line_each(tmp_path: Path) -> None:
+    path = tmp_path / "in.json"
+    path.write_bytes(
+        document(
+            {"type": "work_year", "year": 2023, "hours": "800"},
+            {"type": "work_year", "year": 2023, "hours": 800},
+            {"type": "abondement", "amount_eur": "10.00", "payer": "opco", "date": "2024-01-01", "payr": "x"},
+        )
+    )
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["simulate", str(path)], stdout=out, stderr=err) == 2
+    lines = err.getvalue().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("cpf-rights: invalid input: event #0 (work_year): invalid_event: hours: ")
+    assert lines[1].startswith("cpf-rights: invalid input: event #2 (abondement): invalid_event: payr: unknown field")
