@@ -144,7 +144,9 @@ class FaultStack:
         await self.all_ready()
         return f"broker back in {broker:.1f} s, every service ready {time.monotonic() - started:.1f} s after SIGKILL"
 
-    async def flush(self, *services: str) -> str:
+    async def flush(self, holders: Holders, *services: str) -> str:
+        # Timed for the worst moment: a holder about to pass the check, so its events cross the wipe.
+        await self._someone_mid_check(holders)
         started = time.monotonic()
         for name in services:
             client = redis.Redis.from_url(self.redis_url(name))
@@ -157,10 +159,14 @@ class FaultStack:
         dbs = ", ".join(f"{n} (db {local_services.REDIS_DB[n]})" for n in services)
         return f"FLUSHDB {dbs}; every service ready {time.monotonic() - started:.1f} s later"
 
-    async def wipe_captcha_mid_check(self, holders: Holders) -> str:
+    @staticmethod
+    async def _someone_mid_check(holders: Holders, patience_s: float = 20) -> None:
         waited = time.monotonic()
-        while holders.in_check == 0 and time.monotonic() - waited < 20:
+        while holders.in_check == 0 and time.monotonic() - waited < patience_s:
             await asyncio.sleep(0.05)
+
+    async def wipe_captcha_mid_check(self, holders: Holders) -> str:
+        await self._someone_mid_check(holders)
         mid_check = holders.in_check
         client = redis.Redis.from_url(self.redis_url("captcha"))
         try:
@@ -182,7 +188,7 @@ class FaultStack:
             Phase("mailer SIGKILL", lambda: self.crash("mailer")),
             Phase("Kafka SIGKILL", self.crash_kafka),
             Phase("registration SIGKILL", lambda: self.crash("registration")),
-            Phase("Redis flush reg.+mailer", lambda: self.flush("registration", "mailer")),
+            Phase("Redis flush reg.+mailer", lambda: self.flush(holders, "registration", "mailer")),
             Phase("rights SIGKILL", lambda: self.crash("rights")),
             Phase("captcha Redis wipe", lambda: self.wipe_captcha_mid_check(holders)),
             # Last: the mails held meanwhile go out while no new phase needs the journeys' slots.
