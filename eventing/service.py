@@ -11,11 +11,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from eventing.delivery import DeliveryGuard, RetryPolicy, StateGate
 from eventing.http_limits import BodyLimit
@@ -178,6 +180,15 @@ class ServiceRuntime:
 
     def add_operational_routes(self, app: FastAPI, max_body_bytes: int = 64 * 1024) -> None:
         app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+
+        async def dependency_down(request: Request, exc: Exception) -> Response:
+            # Kafka or Redis unreachable mid-request: nothing was half-done (a transaction commits or not),
+            # so the holder is told, in French, to try again shortly; never a bare 500.
+            log.warning("%s %s: a dependency is down (%s)", request.method, request.url.path, type(exc).__name__)
+            return unavailable(request)
+
+        for error in (KafkaError, RedisError):
+            app.add_exception_handler(error, dependency_down)
 
         @app.middleware("http")
         async def count_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -171,3 +171,53 @@ async def test_a_failure_caused_by_a_rebuild_starting_under_the_handler_costs_no
 
     assert await guard.middleware(None, context=None).consume_scope(handler, FakeMessage()) == "applied"  # type: ignore[arg-type]
     assert parked == [] and len(calls) == 2
+
+
+# --- what HTTP answers while the state is rebuilt, or a dependency is down ----------------------------------
+
+
+def _app_with(gate_open: bool) -> Any:
+    from aiokafka.errors import KafkaConnectionError
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from eventing.service import ServiceRuntime
+
+    rt = ServiceRuntime.create("t", kafka_bootstrap="127.0.0.1:1", redis_url="redis://127.0.0.1:1/0")
+    if gate_open:
+        rt.no_state()
+    app = FastAPI()
+    rt.add_operational_routes(app)
+
+    @app.post("/api/v1/things")
+    async def write() -> None:
+        raise KafkaConnectionError("broker down")
+
+    @app.get("/page")
+    async def page() -> None:
+        raise RedisConnectionError("redis down")
+
+    @app.get("/api/v1/fine")
+    async def fine() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def test_a_dependency_down_mid_request_gets_a_french_503_with_retry_after_never_a_bare_500() -> None:
+    client = _app_with(gate_open=True)
+    api = client.post("/api/v1/things")
+    assert api.status_code == 503 and api.headers["retry-after"] == "2"
+    assert api.json()["errors"][0]["code"] == "unavailable" and "Réessayez" in api.json()["errors"][0]["message"]
+    page = client.get("/page")
+    assert page.status_code == 503 and page.headers["content-type"].startswith("text/html")
+    assert "Réessayez" in page.text and "Traceback" not in page.text
+    assert client.get("/api/v1/fine").json() == {"ok": "yes"}
+
+
+def test_while_the_state_is_rebuilt_every_route_but_the_probes_answers_503() -> None:
+    client = _app_with(gate_open=False)
+    resp = client.get("/api/v1/fine")
+    assert resp.status_code == 503 and resp.headers["retry-after"] == "2"
+    assert client.get("/healthz").status_code == 200  # liveness is not readiness
