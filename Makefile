@@ -1,5 +1,5 @@
 # The two commands of the README. Both install what they need first (deploy/local/setup.sh).
-.PHONY: run test setup lint contracts clean
+.PHONY: run test test-faults setup lint contracts clean
 
 PY := .venv/bin/python
 
@@ -11,6 +11,10 @@ run: setup
 
 test: setup
 	@bash tests/run_all.sh
+
+# Holders' journeys while services, the broker, Redis and SMTP fail (docs/faults.md); a few minutes.
+test-faults: setup
+	.venv/bin/pytest -p no:cacheprovider -s tests/faults
 
 lint: setup
 	.venv/bin/ruff check .

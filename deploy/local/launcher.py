@@ -65,37 +65,44 @@ def start(
     timeout: float = 60,
 ) -> dict[str, int]:
     ensure_keys(Path(state.var) / "keys")
-    pids: dict[str, int] = {}
-    for name in names:
-        env = service_env(state, name, (extra_env or {}).get(name))
-        pid = stack.spawn(
-            [sys.executable, "-m", f"services.{name}.app"],
-            Path(state.var) / "logs" / f"{name}.log",
-            env=env,
-            cwd=stack.ROOT,
-        )
-        pids[name] = pid
-        state.pids[name] = pid
+    pids = {name: spawn(state, name, (extra_env or {}).get(name)) for name in names}
     state.save()
     for name in names:
         wait_ready(state, name, pids[name], timeout)
     return pids
 
 
-def wait_ready(state: stack.StackState, name: str, pid: int, timeout: float) -> None:
+def spawn(state: stack.StackState, name: str, extra_env: dict[str, str] | None = None) -> int:
+    """Start one service process (not waiting for it) and record its pid in ``state``."""
+    pid = stack.spawn(
+        [sys.executable, "-m", f"services.{name}.app"],
+        Path(state.var) / "logs" / f"{name}.log",
+        env=service_env(state, name, extra_env),
+        cwd=stack.ROOT,
+    )
+    state.pids[name] = pid
+    return pid
+
+
+def ready(state: stack.StackState, name: str) -> bool:
+    """What a readiness probe sees: ``/readyz`` answers 200."""
     url = f"http://{stack.LOOPBACK}:{getattr(state.ports, name)}/readyz"
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return bool(resp.status == 200)
+    except OSError:
+        return False
+
+
+def wait_ready(state: stack.StackState, name: str, pid: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not stack.alive(pid):
             logfile = Path(state.var) / "logs" / f"{name}.log"
             raise RuntimeError(f"{name} exited during start:\n{logfile.read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.status == 200:
-                    stack.log(f"{name} ready on http://{stack.LOOPBACK}:{getattr(state.ports, name)}")
-                    return
-        except OSError:
-            pass
+        if ready(state, name):
+            stack.log(f"{name} ready on http://{stack.LOOPBACK}:{getattr(state.ports, name)}")
+            return
         time.sleep(0.3)
     raise TimeoutError(f"{name} not ready within {timeout:.0f}s")
 

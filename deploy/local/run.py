@@ -1,4 +1,8 @@
-"""``make run``: the whole platform in the foreground; Ctrl-C stops everything it started."""
+"""``make run``: the whole platform in the foreground; Ctrl-C stops everything it started.
+
+A service that crashes is restarted with back-off, as Kubernetes would (deploy/local/supervisor.py); the
+rest of the platform keeps running meanwhile.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import launcher
 import stack
+from supervisor import Supervisor
 
 
 def main() -> None:
@@ -33,14 +38,13 @@ def main() -> None:
             f"    API (OpenAPI docs)   : http://{stack.LOOPBACK}:{p.gateway}/api/v1/docs\n"
             f"    E-mail inbox         : http://{stack.LOOPBACK}:{p.inbox}/\n"
             f"    Logs                 : {var / 'logs'}\n"
+            "  A crashed service is restarted with back-off (1 s, 2 s, 4 s … 30 s), as Kubernetes would.\n"
             "  Press Ctrl-C to stop.\n",
             flush=True,
         )
+        supervisor = Supervisor(state)
         while not stop_requested:
-            for name in launcher.SERVICES:
-                if not stack.alive(state.pids.get(name)):
-                    stack.log(f"{name} stopped unexpectedly; see {var / 'logs' / (name + '.log')}")
-                    stop_requested = True
+            supervisor.tick()
             time.sleep(0.5)
     finally:
         stack.log("stopping")

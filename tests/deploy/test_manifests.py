@@ -477,7 +477,7 @@ def test_autoscaling_follows_the_code_consumer_groups(service: str) -> None:
 
 def _nginx_routes() -> dict[str, str]:
     text = (ROOT / "deploy" / "local" / "nginx.conf.template").read_text()
-    return dict(re.findall(r"location (\S+) \{ proxy_pass http://\{\{host\}\}:\{\{(\w+)\}\}; \}", text))
+    return dict(re.findall(r"location (\S+) \{ proxy_pass http://(\w+); \}", text))
 
 
 def _route(ingress: dict[str, Any], path: str) -> str:
