@@ -1,5 +1,5 @@
 # The two commands of the README. Both install what they need first (deploy/local/setup.sh).
-.PHONY: run test setup lint contracts clean
+.PHONY: run test setup lint contracts clean images test-containers
 
 PY := .venv/bin/python
 
@@ -20,6 +20,11 @@ lint: setup
 # Regenerate the committed JSON Schemas and AsyncAPI documents after changing an event.
 contracts: setup
 	$(PY) scripts/generate_contracts.py
+
+# Container images from Debian 12 packages (no registry needed): podman, runc and mmdebstrap are installed
+# first; a second run with nothing changed takes about a second (docs/deploy.md, "Images on this machine").
+images:
+	@nice -n 10 bash deploy/images/build.sh
 
 clean:
 	-$(PY) deploy/local/stack.py down
