@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make images`: the Debian packages podman needs, the local base image (base.sh), then one image per service
+# `make images`: the Debian packages podman needs (catatonit: the pods' pause process), the local base image (base.sh), then one image per service
 # from deploy/docker/Dockerfile with that base as its PYTHON_IMAGE build argument. Layers are cached:
 # a second run with nothing changed only checks them. Prints each image's size.
 set -euo pipefail
@@ -8,7 +8,7 @@ SERVICES=(registration captcha mailer rights)
 TAG=${MCF_IMAGE_TAG:-dev}
 
 need=()
-for pkg in podman runc mmdebstrap; do
+for pkg in podman runc catatonit mmdebstrap; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -34,22 +34,26 @@ if [ -f "$host_ca" ]; then
   ca_args=(--volume "$host_ca:/run/host-ca/ca.crt:ro" --build-arg PIP_CERT=/run/host-ca/ca.crt)
 fi
 # Everything the build reads: the base, the Dockerfile, the allow-listed context (.dockerignore). With vfs,
-# even a fully cached `podman build` copies each stage's files (~45 s per image), so an image whose label
-# already carries this digest is not rebuilt at all.
+# even a fully cached `podman build` copies each stage's files (~45 s per image), so an image is not rebuilt
+# when its stamp (var/containers/built/<name>) holds this digest and the image's current id.
 inputs=$( { echo "$base"; cat deploy/docker/Dockerfile .dockerignore;
             find pyproject.toml contracts eventing services -type f ! -path '*/__pycache__/*' ! -name '*.pyc' \
                  ! -path 'services/*/tests/*' -print0 | sort -z | xargs -0 sha256sum; } | sha256sum | cut -c1-16)
+mkdir -p "$MCF_CONTAINERS/built"
 for svc in "${SERVICES[@]}"; do
   ref="localhost/mcf/$svc:$TAG"
-  if [ "$(podman image inspect --format '{{index .Labels "mcf.build-inputs"}}' "$ref" 2>/dev/null)" = "$inputs" ]; then
+  stamp="$MCF_CONTAINERS/built/$svc-$TAG"
+  id=$(podman image inspect --format '{{.Id}}' "$ref" 2>/dev/null || true)
+  if [ -n "$id" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$inputs $id" ]; then
     echo "[images] $ref is up to date"
     continue
   fi
   t0=$(date +%s)
   # --network host: RUN steps (pip from PyPI) use the machine's network, no bridge is set up.
   podman build --quiet --layers --network host \
-    --build-arg "PYTHON_IMAGE=$base" "${ca_args[@]}" --label "mcf.build-inputs=$inputs" \
+    --build-arg "PYTHON_IMAGE=$base" "${ca_args[@]}" \
     -f deploy/docker/Dockerfile --target "$svc" -t "$ref" . >/dev/null
+  echo "$inputs $(podman image inspect --format '{{.Id}}' "$ref")" > "$stamp"
   echo "[images] $ref built in $(( $(date +%s) - t0 )) s"
 done
 echo "[images] done in $(( $(date +%s) - start )) s"
