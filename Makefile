@@ -26,6 +26,11 @@ contracts: setup
 images:
 	@nice -n 10 bash deploy/images/build.sh
 
+# The dev overlay played by podman from those images, the journey through them (docs/deploy.md says why this
+# is not part of `make test`).
+test-containers: setup images
+	@PATH="$(CURDIR)/.venv/bin:$$PATH" nice -n 10 pytest -p no:cacheprovider tests/containers
+
 clean:
 	-$(PY) deploy/local/stack.py down
 	rm -rf var
