@@ -40,6 +40,7 @@ inputs=$( { echo "$base"; cat deploy/docker/Dockerfile .dockerignore;
             find pyproject.toml contracts eventing services -type f ! -path '*/__pycache__/*' ! -name '*.pyc' \
                  ! -path 'services/*/tests/*' -print0 | sort -z | xargs -0 sha256sum; } | sha256sum | cut -c1-16)
 mkdir -p "$MCF_CONTAINERS/built"
+rebuilt=0
 for svc in "${SERVICES[@]}"; do
   ref="localhost/mcf/$svc:$TAG"
   stamp="$MCF_CONTAINERS/built/$svc-$TAG"
@@ -55,6 +56,16 @@ for svc in "${SERVICES[@]}"; do
     -f deploy/docker/Dockerfile --target "$svc" -t "$ref" . >/dev/null
   echo "$inputs $(podman image inspect --format '{{.Id}}' "$ref")" > "$stamp"
   echo "[images] $ref built in $(( $(date +%s) - t0 )) s"
+  rebuilt=1
 done
+if [ "$rebuilt" = 1 ]; then
+  # vfs stores every layer as a full copy (~400 MB each): keep one generation, not every build's. This drops
+  # the build stage's cache too, so the next source change installs the wheels again (about a minute).
+  podman image prune --force >/dev/null
+  for old in $(podman image ls --format '{{.Repository}}:{{.Tag}}' | grep '^localhost/mcf/base:bookworm-' | grep -vx "$base"); do
+    podman rmi "$old" >/dev/null || true
+  done
+  podman image prune --force >/dev/null
+fi
 echo "[images] done in $(( $(date +%s) - start )) s"
 podman image ls --filter reference='localhost/mcf/*' --format '{{.Repository}}:{{.Tag}}\t{{.Size}}'
