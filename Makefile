@@ -1,5 +1,5 @@
 # The two commands of the README. Both install what they need first (deploy/local/setup.sh).
-.PHONY: run test test-faults setup lint contracts clean
+.PHONY: run test test-faults setup lint contracts clean images test-containers
 
 PY := .venv/bin/python
 
@@ -24,6 +24,16 @@ lint: setup
 # Regenerate the committed JSON Schemas and AsyncAPI documents after changing an event.
 contracts: setup
 	$(PY) scripts/generate_contracts.py
+
+# Container images from Debian 12 packages (no registry needed): podman, runc and mmdebstrap are installed
+# first; a second run with nothing changed takes about a second (docs/deploy.md, "Images on this machine").
+images:
+	@nice -n 10 bash deploy/images/build.sh
+
+# The dev overlay played by podman from those images, the journey through them (docs/deploy.md says why this
+# is not part of `make test`).
+test-containers: setup images
+	@PATH="$(CURDIR)/.venv/bin:$$PATH" nice -n 10 pytest -p no:cacheprovider tests/containers
 
 clean:
 	-$(PY) deploy/local/stack.py down
