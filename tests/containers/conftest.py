@@ -71,6 +71,9 @@ def played(podman_ready: None, stack_state: stack.StackState) -> Iterator[Played
     play.create_secrets(secrets)
     result = Played(Platform(stack_state, smtp), kube_yaml, play.deployments(objs), ports)
     try:
+        # A run that failed half-way (a pod refused to start) may have left its other pods behind.
+        for name in play.SERVICES:
+            play.podman("pod", "rm", "--force", play.pod_name(name), check=False)
         started = time.monotonic()
         play.podman("kube", "play", "--network", "host", str(kube_yaml))
         for name in play.SERVICES:
