@@ -54,6 +54,11 @@ def _check_event_id(event_id: str) -> None:
         raise RightsError(ErrorCode.INVALID_EVENT_ID, "event_id must be a non-empty string")
 
 
+def _check_booking_id(booking_id: str, what: str, event_id: str) -> None:
+    if not booking_id or not booking_id.strip():
+        raise _fail(ErrorCode.INVALID_BOOKING_ID, f"{what} needs a booking_id", event_id)
+
+
 def _check_year(year: int, event_id: str) -> None:
     if isinstance(year, bool) or not isinstance(year, int) or not _MIN_YEAR <= year <= _MAX_YEAR:
         raise _fail(ErrorCode.INVALID_YEAR, f"year {year!r} is not a possible calendar year", event_id)
@@ -370,8 +375,7 @@ class TrainingBooked:
         _check_event_id(self.event_id)
         _check_date(self.on, self.event_id)
         _check_amount(self.price_eur, "price_eur", self.event_id, positive=False)
-        if not self.booking_id or not self.booking_id.strip():
-            raise _fail(ErrorCode.INVALID_BOOKING_ID, "a booking needs a booking_id", self.event_id)
+        _check_booking_id(self.booking_id, "a booking", self.event_id)
 
     def effective_on(self, parameters: RightsParameters) -> date:
         return self.on
@@ -389,8 +393,7 @@ class TrainingStarted:
     def __post_init__(self) -> None:
         _check_event_id(self.event_id)
         _check_date(self.on, self.event_id)
-        if not self.booking_id or not self.booking_id.strip():
-            raise _fail(ErrorCode.INVALID_BOOKING_ID, "an entry into training needs a booking_id", self.event_id)
+        _check_booking_id(self.booking_id, "an entry into training", self.event_id)
 
     def effective_on(self, parameters: RightsParameters) -> date:
         return self.on
@@ -410,8 +413,7 @@ class TrainingRefunded:
         _check_event_id(self.event_id)
         _check_date(self.on, self.event_id)
         _check_amount(self.amount_eur, "amount_eur", self.event_id, positive=True)
-        if not self.booking_id or not self.booking_id.strip():
-            raise _fail(ErrorCode.INVALID_BOOKING_ID, "a refund needs a booking_id", self.event_id)
+        _check_booking_id(self.booking_id, "a refund", self.event_id)
 
     def effective_on(self, parameters: RightsParameters) -> date:
         return self.on
@@ -428,8 +430,7 @@ class TrainingCancelled:
     def __post_init__(self) -> None:
         _check_event_id(self.event_id)
         _check_date(self.on, self.event_id)
-        if not self.booking_id or not self.booking_id.strip():
-            raise _fail(ErrorCode.INVALID_BOOKING_ID, "a cancellation needs a booking_id", self.event_id)
+        _check_booking_id(self.booking_id, "a cancellation", self.event_id)
 
     def effective_on(self, parameters: RightsParameters) -> date:
         return self.on
