@@ -12,29 +12,14 @@ from contracts.base import EventData
 MailKind = Literal["confirmation", "welcome", "password_reset", "duplicate_signup"]
 
 
-class ConfirmationLinkSent(EventData):
-    """A confirmation link was minted and its mail handed to SMTP (``sent_at``: the first attempt).
+class MailSent(EventData):
+    """The mailer's report on a ``MailRequested``: SMTP accepted the mail (``sent_at``)."""
 
-    Published *before* the first attempt, so registration knows the link before the holder can click it.
-    Only the token's hash travels: the link itself is in the mailbox. If the mail can never be delivered,
-    ``MailFailed`` follows and the link simply goes unused.
-    """
+    EVENT_TYPE: ClassVar[str] = "fr.mcf.mailer.mail_sent"
 
-    EVENT_TYPE: ClassVar[str] = "fr.mcf.mailer.confirmation_link_sent"
-
-    request_id: str
-    token_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    expires_at: datetime
-    sent_at: datetime
-
-
-class PasswordResetLinkSent(EventData):
-    EVENT_TYPE: ClassVar[str] = "fr.mcf.mailer.password_reset_link_sent"
-
-    reset_id: str
-    holder_id: str
-    token_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    expires_at: datetime
+    mail_id: str
+    kind: MailKind
+    subject_id: str = Field(description="the sign-up request or password reset the mail was about")
     sent_at: datetime
 
 

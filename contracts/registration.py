@@ -8,38 +8,48 @@ from typing import ClassVar, Literal
 from pydantic import EmailStr, Field
 
 from contracts.base import EventData
+from contracts.mailer import MailKind
 
 HolderId = str  # pseudonymous: HMAC-SHA256 of the NIR under a platform key, hex
 
 
-class AccountRequested(EventData):
-    """A valid sign-up form was submitted. Carries only what captcha and mailer need."""
+class SecurityCheckRequested(EventData):
+    """A command from registration to the captcha: a valid sign-up form was submitted, its request needs
+    a security check. Carries no personal data: the captcha only needs the request and its deadline."""
 
-    EVENT_TYPE: ClassVar[str] = "fr.mcf.registration.account_requested"
+    EVENT_TYPE: ClassVar[str] = "fr.mcf.registration.security_check_requested"
 
     request_id: str = Field(description="opaque id of the sign-up request")
-    holder_id: HolderId
-    email: EmailStr = Field(description="where the confirmation link goes (personal data)")
-    first_name: str = Field(description="for the greeting of the mails (personal data)")
     expires_at: datetime = Field(description="the request is purged after this instant")
     channel: Literal["web", "api"] = "web"
-    purpose: Literal["signup", "existing_account", "pending_request"] = Field(
-        default="signup",
-        description="signup: send the confirmation link to `email` once the check is passed. "
-        "existing_account: the NIR already has an account; `email` is the real owner's, who is warned "
-        "instead (after the check, so the warning cannot be used to flood them). pending_request: the NIR "
-        "has a request under way; nothing is sent. The sign-up API answers the three alike (no "
-        "account enumeration), so they all go through the security check.",
+
+
+class MailRequested(EventData):
+    """A command from registration to the mailer: compose and send this mail, once.
+
+    Registration owns the holder's workflow: it decides which mail goes to whom and when (after the
+    security check, on a resend, at activation, for a password reset, to warn the owner of an existing
+    account). The mailer only composes and sends, then reports back with ``MailSent`` or ``MailFailed``.
+
+    For a mail with a link (``confirmation``, ``password_reset``) the link's token never travels: both
+    services derive it from ``mail_id`` under their shared link key (:mod:`contracts.links`), so
+    registration knows the link the moment it asks for the mail, and the token is only in the mailbox.
+    """
+
+    EVENT_TYPE: ClassVar[str] = "fr.mcf.registration.mail_requested"
+
+    mail_id: str = Field(description="unique per mail: the mailer sends each id once; the link's id")
+    kind: MailKind
+    to: EmailStr = Field(description="recipient (personal data)")
+    first_name: str = Field(description="for the greeting (personal data)")
+    holder_id: HolderId
+    subject_id: str = Field(description="the sign-up request or password reset the mail is about")
+    link_expires_at: datetime | None = Field(
+        default=None, description="when the link stops working (mails with a link only)"
     )
-
-
-class ConfirmationLinkRequested(EventData):
-    """The holder asked for a new confirmation link (resend), within the cooldown and cap."""
-
-    EVENT_TYPE: ClassVar[str] = "fr.mcf.registration.confirmation_link_requested"
-
-    request_id: str
-    resend_number: int = Field(ge=1)
+    attempted_at: datetime | None = Field(
+        default=None, description="duplicate_signup: when someone tried to sign up again with this NIR"
+    )
 
 
 class AccountActivated(EventData):
@@ -54,17 +64,6 @@ class AccountActivated(EventData):
         description="YYYY-MM from the NIR (MM=00 when unknown): rights needs it for C2P rules",
     )
     activated_at: datetime
-
-
-class PasswordResetRequested(EventData):
-    """A holder asked to reset a forgotten password; mailer mints and sends the link."""
-
-    EVENT_TYPE: ClassVar[str] = "fr.mcf.registration.password_reset_requested"
-
-    reset_id: str
-    holder_id: HolderId
-    email: EmailStr
-    first_name: str
 
 
 class AccountStateRecorded(EventData):

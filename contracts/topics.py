@@ -49,50 +49,39 @@ class TopicSpec:
         return cfg
 
 
-ACCOUNT_REQUESTED = TopicSpec(
-    name="registration.account-requested.v1",
-    payload=registration.AccountRequested,
+SECURITY_CHECK_REQUESTED = TopicSpec(
+    name="registration.security-check-requested.v1",
+    payload=registration.SecurityCheckRequested,
     key="request_id",
     producer="registration",
-    consumers=("captcha", "mailer"),
-    personal_data="e-mail address and first name (to send the confirmation link, or to warn the owner "
-    "of an existing account); no NIR",
-    audience=Audience.INTERNAL,
-    description="A holder submitted a valid sign-up form; a security check must be passed next.",
-)
-CONFIRMATION_LINK_REQUESTED = TopicSpec(
-    name="registration.confirmation-link-requested.v1",
-    payload=registration.ConfirmationLinkRequested,
-    key="request_id",
-    producer="registration",
-    consumers=("mailer",),
+    consumers=("captcha",),
     personal_data="none",
     audience=Audience.INTERNAL,
+    description="A holder submitted a valid sign-up form; registration asks the captcha for a security check.",
+)
+MAIL_REQUESTED = TopicSpec(
+    name="registration.mail-requested.v1",
+    payload=registration.MailRequested,
+    key="subject_id",
+    producer="registration",
+    consumers=("mailer",),
+    personal_data="e-mail address and first name of the recipient; no NIR, never a link's token",
+    audience=Audience.INTERNAL,
     retention_ms=7 * DAY_MS,
-    description="The holder asked for a new confirmation link.",
+    description="Registration asks the mailer for one mail (confirmation link, duplicate sign-up warning, "
+    "welcome, password reset); the mailer composes and sends it once.",
 )
 ACCOUNT_ACTIVATED = TopicSpec(
     name="registration.account-activated.v1",
     payload=registration.AccountActivated,
     key="holder_id",
     producer="registration",
-    consumers=("mailer", "rights"),
+    consumers=("rights",),
     personal_data="pseudonymous holder_id only",
     audience=Audience.INTERNAL,
     retention_ms=None,
     compacted=True,
     description="A holder followed the confirmation link: the account exists from now on.",
-)
-PASSWORD_RESET_REQUESTED = TopicSpec(
-    name="registration.password-reset-requested.v1",
-    payload=registration.PasswordResetRequested,
-    key="holder_id",
-    producer="registration",
-    consumers=("mailer",),
-    personal_data="e-mail address and first name; no NIR",
-    audience=Audience.INTERNAL,
-    retention_ms=2 * DAY_MS,
-    description="A holder asked for a password reset link.",
 )
 ACCOUNT_STATE = TopicSpec(
     name="registration.account-state.v1",
@@ -124,7 +113,7 @@ CAPTCHA_PASSED = TopicSpec(
     payload=captcha.CaptchaPassed,
     key="request_id",
     producer="captcha",
-    consumers=("registration", "mailer"),
+    consumers=("registration",),
     personal_data="none",
     audience=Audience.INTERNAL,
     description="The holder passed the security check for this request.",
@@ -134,31 +123,20 @@ CAPTCHA_FAILED = TopicSpec(
     payload=captcha.CaptchaFailed,
     key="request_id",
     producer="captcha",
-    consumers=("registration", "mailer"),
+    consumers=("registration",),
     personal_data="none",
     audience=Audience.INTERNAL,
     description="The request exhausted its security checks; it is rejected.",
 )
-CONFIRMATION_LINK_SENT = TopicSpec(
-    name="mailer.confirmation-link-sent.v1",
-    payload=mailer.ConfirmationLinkSent,
-    key="request_id",
+MAIL_SENT = TopicSpec(
+    name="mailer.mail-sent.v1",
+    payload=mailer.MailSent,
+    key="subject_id",
     producer="mailer",
-    consumers=("registration",),
-    personal_data="none (the token's SHA-256 hash, never the token)",
+    consumers=(),  # the report on registration's MailRequested; operators' monitoring reads it
+    personal_data="none",
     audience=Audience.INTERNAL,
-    description="The confirmation e-mail left; registration learns the link's hash and expiry.",
-)
-PASSWORD_RESET_LINK_SENT = TopicSpec(
-    name="mailer.password-reset-link-sent.v1",
-    payload=mailer.PasswordResetLinkSent,
-    key="holder_id",
-    producer="mailer",
-    consumers=("registration",),
-    personal_data="pseudonymous holder_id; the token's hash only",
-    audience=Audience.INTERNAL,
-    retention_ms=2 * DAY_MS,
-    description="A password-reset e-mail left; registration learns the link's hash and expiry.",
+    description="A requested mail was accepted by SMTP.",
 )
 MAIL_FAILED = TopicSpec(
     name="mailer.mail-failed.v1",
@@ -214,16 +192,14 @@ BALANCES_PROJECTED = TopicSpec(
 )
 
 CATALOG: tuple[TopicSpec, ...] = (
-    ACCOUNT_REQUESTED,
-    CONFIRMATION_LINK_REQUESTED,
+    SECURITY_CHECK_REQUESTED,
+    MAIL_REQUESTED,
     ACCOUNT_ACTIVATED,
-    PASSWORD_RESET_REQUESTED,
     ACCOUNT_STATE,
     CHALLENGE_ISSUED,
     CAPTCHA_PASSED,
     CAPTCHA_FAILED,
-    CONFIRMATION_LINK_SENT,
-    PASSWORD_RESET_LINK_SENT,
+    MAIL_SENT,
     MAIL_FAILED,
     MAIL_JOBS,
     PARTNER_DECLARATIONS,

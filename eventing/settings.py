@@ -6,13 +6,17 @@ its own SCRAM-SHA-512 user over TLS, which is what makes the per-service ACLs ap
 
 from __future__ import annotations
 
+import secrets
 import socket
 import ssl
+from pathlib import Path
 from typing import Any, Literal
 
 from faststream.security import BaseSecurity, SASLScram256, SASLScram512
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from eventing.secrets import hex_key
 
 
 class ConnectionSettings(BaseSettings):
@@ -60,3 +64,18 @@ class ConnectionSettings(BaseSettings):
                 sasl_plain_password=self.kafka_sasl_password.get_secret_value() if self.kafka_sasl_password else None,
             )
         return kwargs
+
+
+class LinkKey(BaseSettings):
+    """The key the e-mailed links' tokens are derived from (``contracts.links``), held by registration,
+    which records the links, and the mailer, which writes them. A Kubernetes Secret (``link-token-key``,
+    hex); locally generated once under ``keys_dir``."""
+
+    model_config = SettingsConfigDict(env_prefix="MCF_", extra="ignore")
+
+    keys_dir: Path = Path("var/local/keys")
+    link_token_key: SecretStr | None = None
+
+    def link_key(self) -> bytes:
+        configured = self.link_token_key.get_secret_value() if self.link_token_key else None
+        return hex_key(self.keys_dir, "link-token.key", configured, secrets.token_hex(32))

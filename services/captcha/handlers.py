@@ -12,7 +12,7 @@ from aiokafka import ConsumerRecord
 
 from contracts import topics
 from contracts.captcha import CaptchaChallengeIssued, CaptchaFailed, CaptchaPassed
-from contracts.registration import AccountRequested
+from contracts.registration import SecurityCheckRequested
 from eventing.publishing import EventPublisher, derived_event_id
 from eventing.replay import replay, skipping_invalid
 from services.captcha.adapters.redis_store import RedisChallengeStore
@@ -130,13 +130,13 @@ class CaptchaService:
         now, waiting, closed = self.clock(), {}, set()
 
         async def on_requested(record: ConsumerRecord[bytes, bytes]) -> None:
-            event = AccountRequested.model_validate_json(record.value or b"{}")
+            event = SecurityCheckRequested.model_validate_json(record.value or b"{}")
             waiting[event.request_id] = event.expires_at
 
         async def on_closed(record: ConsumerRecord[bytes, bytes]) -> None:
             closed.add(json.loads(record.value or b"{}").get("request_id", ""))
 
-        await replay(bootstrap, topics.ACCOUNT_REQUESTED, skipping_invalid(on_requested))
+        await replay(bootstrap, topics.SECURITY_CHECK_REQUESTED, skipping_invalid(on_requested))
         for topic in (topics.CAPTCHA_PASSED, topics.CAPTCHA_FAILED):
             await replay(bootstrap, topic, skipping_invalid(on_closed))
         reopened = 0

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
-from pathlib import Path
 
 from pydantic import SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-from eventing.secrets import hex_key
+from eventing.settings import LinkKey
 from services.mailer.adapters.smtp import SmtpSettings
 from services.mailer.domain.policies import RecipientCap, RetryPolicy
 from services.mailer.domain.settings import MailSettings
 
 
-class Settings(BaseSettings):
+class Settings(LinkKey):  # the link key (shared with registration)
     model_config = SettingsConfigDict(env_prefix="MCF_", extra="ignore")
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
@@ -23,11 +21,6 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8103
     public_base_url: str = "http://127.0.0.1:8000"
-
-    # The key links' tokens are derived from (hex). Locally generated once under keys_dir; on Kubernetes
-    # a Secret. Changing it invalidates the links of mails still queued.
-    keys_dir: Path = Path("var/local/keys")
-    link_token_key: SecretStr | None = None
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
@@ -40,8 +33,6 @@ class Settings(BaseSettings):
 
     mail_from_address: str = "ne-pas-repondre@moncompteformation.example"
     mail_from_display_name: str = "Mon Compte Formation"
-    confirmation_link_ttl_h: float = 24
-    password_reset_link_ttl_h: float = 1
     recipient_cap_per_hour: int = 5
     mail_retry_first_delay_s: float = 1.0
     mail_retry_max_delay_s: float = 300.0
@@ -49,17 +40,11 @@ class Settings(BaseSettings):
     senders: int = 4  # concurrent SMTP senders: a slow mail never holds up the others
     send_lease_s: float = 60.0  # a claimed mail reappears after this if its sender died
 
-    def link_key(self) -> bytes:
-        configured = self.link_token_key.get_secret_value() if self.link_token_key else None
-        return hex_key(self.keys_dir, "link-token.key", configured, secrets.token_hex(32))
-
     def mail(self) -> MailSettings:
         return MailSettings(
             public_base_url=self.public_base_url,
             from_address=self.mail_from_address,
             from_display_name=self.mail_from_display_name,
-            confirmation_link_ttl=timedelta(hours=self.confirmation_link_ttl_h),
-            password_reset_link_ttl=timedelta(hours=self.password_reset_link_ttl_h),
         )
 
     def smtp(self) -> SmtpSettings:

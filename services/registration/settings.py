@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from eventing.settings import LinkKey
 
 
-class Settings(BaseSettings):
+class Settings(LinkKey):  # the link key (shared with the mailer)
     model_config = SettingsConfigDict(env_prefix="MCF_", extra="ignore")
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
@@ -17,8 +17,7 @@ class Settings(BaseSettings):
     http_port: int = 8101
     public_base_url: str = "http://127.0.0.1:8000"
 
-    # Secrets. Locally they are generated once under keys_dir; on Kubernetes they come from Secrets.
-    keys_dir: Path = Path("var/local/keys")
+    # Secrets. Locally they are generated once under keys_dir (LinkKey's); on Kubernetes they come from Secrets.
     holder_id_key: SecretStr | None = None  # hex; else keys_dir/holder-id.key
     session_private_key_pem: SecretStr | None = None  # else keys_dir/session-signing.pem
 

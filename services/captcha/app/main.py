@@ -1,4 +1,4 @@
-"""Wiring of the captcha service: the AccountRequested subscriber and the public HTTP API."""
+"""Wiring of the captcha service: the SecurityCheckRequested subscriber and the public HTTP API."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from contracts import topics
-from contracts.registration import AccountRequested
+from contracts.registration import SecurityCheckRequested
 from eventing.consuming import CurrentEnvelope, declare_publisher, subscribe
 from eventing.service import ServiceRuntime, in_background
 from services.captcha.adapters.audio import render_audio
@@ -119,8 +119,8 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
     service = CaptchaService(store, rt.publisher, settings.challenge(), random.SystemRandom())
     renderers = ThreadPoolExecutor(settings.captcha_render_workers, thread_name_prefix="render")
 
-    @subscribe(rt.broker, rt.guard, topics.ACCOUNT_REQUESTED, group_id=GROUP)
-    async def account_requested(event: AccountRequested, env: CurrentEnvelope) -> None:
+    @subscribe(rt.broker, rt.guard, topics.SECURITY_CHECK_REQUESTED, group_id=GROUP)
+    async def account_requested(event: SecurityCheckRequested, env: CurrentEnvelope) -> None:
         await service.on_account_requested(event.request_id, env.event_id, event.expires_at)
 
     for produced in (topics.CHALLENGE_ISSUED, topics.CAPTCHA_PASSED, topics.CAPTCHA_FAILED):

@@ -14,18 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from faststream.kafka import KafkaBroker
-from typing_extensions import TypedDict  # pydantic (FastStream's dependency checks) needs it before 3.12
 
-
-class TriggerRecord(TypedDict):
-    """The consumed Kafka record that queued a mail (JSON-able: it is stored with the job in Redis)."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: str | None
-    value: str  # the event's payload JSON
-    headers: dict[str, str]  # its CloudEvents envelope
+from services.mailer.use_cases.ports import TriggerRecord
 
 
 def trigger_from_consumer_record(raw: Any) -> TriggerRecord:

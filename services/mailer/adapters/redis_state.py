@@ -1,10 +1,10 @@
-"""The mailer's working state in Redis: contacts of pending requests, and the scheduled mail queue.
+"""The mailer's working state in Redis: the scheduled mail queue (implements ``ports.MailQueue``).
 
-Nothing here is the source of truth: contacts come from ``AccountRequested``; every change of a mail
-job's fate (queued, sent, failed) is written to the mailer's journal (``mailer.mail-jobs.v1``) *before*
-Redis, so a wiped Redis gets its queue back (:meth:`MailerState.restore`). The queue is a sorted set of
-job ids scored by the instant they are due; a sender *claims* a job by pushing its score one lease
-ahead, so a sender that dies mid-send lets the job reappear instead of losing it.
+Nothing here is the source of truth: every change of a mail job's fate (queued, sent, failed) is written
+to the mailer's journal (``mailer.mail-jobs.v1``) *before* Redis, so a wiped Redis gets its queue back
+(:meth:`MailerState.restore`). The queue is a sorted set of job ids scored by the instant they are due; a
+sender *claims* a job by pushing its score one lease ahead, so a sender that dies mid-send lets the job
+reappear instead of losing it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -21,12 +21,12 @@ from redis.asyncio import Redis
 
 from contracts.mailer import MailJobRecorded
 from eventing.redis_store import as_text
+from services.mailer.domain.jobs import MailJob
 
 log = logging.getLogger("mailer.state")
 Journal = Callable[[MailJobRecorded], Awaitable[None]]
-# What the journal never holds: the link's secret (derived again from the mailer's key) and the
-# consumed record that queued the job (it is on its own topic already).
-_NOT_JOURNALLED = ("token", "link_url", "trigger")
+# What the journal never holds: the consumed record that queued the job (it is on its own topic already).
+_NOT_JOURNALLED = ("trigger",)
 
 QUEUE = "mail:queue"
 
@@ -48,45 +48,6 @@ return 1
 """
 
 
-@dataclass(frozen=True)
-class Contacts:
-    request_id: str
-    holder_id: str
-    email: str
-    first_name: str
-    purpose: str = "signup"  # see AccountRequested.purpose
-    requested_at: str = ""
-
-
-@dataclass
-class MailJob:
-    job_id: str  # "<kind>:<subject id>": one mail of a kind per request (or per reset, per event)
-    kind: str
-    to: str
-    first_name: str | None
-    cause_event_id: str  # keys the Message-ID: a re-send of the same job reuses it
-    correlation_id: str
-    subject_id: str  # request_id, reset_id or holder_id the mail is about
-    holder_id: str | None = None
-    token: str | None = field(default=None, repr=False)  # the link's secret, only until sent
-    token_sha256: str | None = None
-    link_expires_at: str | None = None
-    link_url: str | None = field(default=None, repr=False)
-    attempted_at: str | None = None  # duplicate sign-up: when the attempt happened
-    attempts: int = 0
-    first_try_at: str | None = None
-    last_error: str | None = None
-    announced_at: str | None = None  # the link's hash was published (before the first SMTP attempt)
-    # the SMTP server accepted it; only the report may be missing
-    # The consumed record that queued the job (a ``dead_letters.TriggerRecord``): parked on its topic's
-    # dead-letter topic if the mail fails for good.
-    trigger: dict[str, Any] | None = field(default=None, repr=False)
-    # Failed for good (5xx, retries exhausted, recipient cap): only the reports may be missing.
-    failure: str | None = None
-    failure_code: int | None = None
-    failure_type: str | None = None  # the error class; None for the recipient cap (nothing to park)
-
-
 def journalled(job: MailJob) -> dict[str, Any]:
     return {k: v for k, v in asdict(job).items() if k not in _NOT_JOURNALLED}
 
@@ -97,26 +58,6 @@ class MailerState:
         self._journal = journal
         self._claim = redis.register_script(_CLAIM)
         self._restore = redis.register_script(_RESTORE)
-
-    # contacts of pending requests
-    async def remember_contacts(self, c: Contacts, expires_at: datetime, now: datetime) -> None:
-        ttl = max(60, int((expires_at - now).total_seconds()))
-        await self._r.set(f"mail:contacts:{c.request_id}", json.dumps(asdict(c)), ex=ttl)
-
-    async def contacts(self, request_id: str) -> Contacts | None:
-        raw = await self._r.get(f"mail:contacts:{request_id}")
-        return Contacts(**json.loads(raw)) if raw else None
-
-    async def forget_contacts(self, request_id: str) -> None:
-        await self._r.delete(f"mail:contacts:{request_id}", f"mail:passed:{request_id}")
-
-    # the security check's outcome, which may arrive before or after the contacts
-    async def mark_passed(self, request_id: str, cause_event_id: str, ttl_s: int) -> None:
-        await self._r.set(f"mail:passed:{request_id}", cause_event_id, ex=ttl_s)
-
-    async def passed(self, request_id: str) -> str | None:
-        raw = await self._r.get(f"mail:passed:{request_id}")
-        return as_text(raw) if raw else None
 
     # the queue
     async def enqueue(self, job: MailJob, due: datetime) -> bool:
@@ -152,7 +93,7 @@ class MailerState:
         job's lease can never bring back a mail the SMTP server accepted while Kafka is down; then in
         the journal, retried until Kafka takes it (a Redis wipe before that would send it again)."""
         pipe = self._r.pipeline()
-        pipe.set(f"mail:sent:{job.job_id}", job.token_sha256 or "1", ex=keep_s)
+        pipe.set(f"mail:sent:{job.job_id}", b"1", ex=keep_s)
         pipe.delete(f"mail:job:{job.job_id}")
         pipe.zrem(QUEUE, job.job_id)
         await pipe.execute()
@@ -200,7 +141,3 @@ class MailerState:
 
     async def uncount_send(self, recipient_key: str) -> None:
         await self._r.decr(f"mail:cap:{recipient_key}")
-
-
-def job_from_any(raw: dict[str, Any]) -> MailJob:
-    return MailJob(**raw)

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import FastAPI
@@ -13,23 +14,19 @@ from faststream import Depends
 from faststream.kafka import KafkaMessage
 
 from contracts import topics
-from contracts.captcha import CaptchaFailed, CaptchaPassed
 from contracts.mailer import MailJobRecorded
-from contracts.registration import (
-    AccountActivated,
-    AccountRequested,
-    ConfirmationLinkRequested,
-    PasswordResetRequested,
-)
+from contracts.registration import MailRequested
 from eventing.consuming import CurrentEnvelope, declare_publisher, subscribe
 from eventing.service import ServiceRuntime, in_background
-from services.mailer.adapters.dead_letters import KafkaDeadLetters, TriggerRecord, trigger_from_consumer_record
+from services.mailer.adapters.dead_letters import KafkaDeadLetters, trigger_from_consumer_record
+from services.mailer.adapters.journal import KafkaJournal
 from services.mailer.adapters.redis_state import MailerState
 from services.mailer.adapters.smtp import SmtpMailer
 from services.mailer.adapters.templates import JinjaTemplateRenderer
-from services.mailer.handlers import MailerHandlers, rebuild
-from services.mailer.sender import MailSender
 from services.mailer.settings import Settings
+from services.mailer.use_cases.ports import TriggerRecord
+from services.mailer.use_cases.requests import QueueRequestedMails
+from services.mailer.use_cases.sending import MailSender
 
 GROUP = "mailer"
 log = logging.getLogger("mailer.app")
@@ -54,39 +51,16 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
         await rt.publisher.publish(topics.MAIL_JOBS, record, key=record.job_id, correlation_id=record.job_id)
 
     state = MailerState(rt.redis, journal)
-    handlers = MailerHandlers(state, mail, settings.link_key())
+    link_key = settings.link_key()
+    requests = QueueRequestedMails(state, clock=lambda: datetime.now(UTC))
+    journal_topic = KafkaJournal(settings.kafka_bootstrap_servers)
     broker, guard = rt.broker, rt.guard
 
-    @subscribe(broker, guard, topics.ACCOUNT_REQUESTED, group_id=GROUP)
-    async def account_requested(event: AccountRequested, env: CurrentEnvelope, trigger: Trigger) -> None:
-        await handlers.on_account_requested(event, env, trigger)
+    @subscribe(broker, guard, topics.MAIL_REQUESTED, group_id=GROUP)
+    async def mail_requested(command: MailRequested, env: CurrentEnvelope, trigger: Trigger) -> None:
+        await requests.on_mail_requested(command, env, trigger)
 
-    @subscribe(broker, guard, topics.CAPTCHA_PASSED, group_id=GROUP)
-    async def captcha_passed(event: CaptchaPassed, env: CurrentEnvelope, trigger: Trigger) -> None:
-        await handlers.on_captcha_passed(event.request_id, env, trigger)
-
-    @subscribe(broker, guard, topics.CAPTCHA_FAILED, group_id=GROUP)
-    async def captcha_failed(event: CaptchaFailed) -> None:
-        await handlers.on_captcha_failed(event.request_id)
-
-    @subscribe(broker, guard, topics.ACCOUNT_ACTIVATED, group_id=GROUP)
-    async def account_activated(event: AccountActivated, env: CurrentEnvelope, trigger: Trigger) -> None:
-        await handlers.on_account_activated(event, env, trigger)
-
-    @subscribe(broker, guard, topics.CONFIRMATION_LINK_REQUESTED, group_id=GROUP)
-    async def link_requested(event: ConfirmationLinkRequested, env: CurrentEnvelope, trigger: Trigger) -> None:
-        await handlers.on_link_requested(event.request_id, event.resend_number, env, trigger)
-
-    @subscribe(broker, guard, topics.PASSWORD_RESET_REQUESTED, group_id=GROUP)
-    async def password_reset_requested(event: PasswordResetRequested, env: CurrentEnvelope, trigger: Trigger) -> None:
-        await handlers.on_password_reset_requested(event, env, trigger)
-
-    for produced in (
-        topics.CONFIRMATION_LINK_SENT,
-        topics.PASSWORD_RESET_LINK_SENT,
-        topics.MAIL_FAILED,
-        topics.MAIL_JOBS,
-    ):
+    for produced in (topics.MAIL_SENT, topics.MAIL_FAILED, topics.MAIL_JOBS):
         declare_publisher(broker, produced)
 
     smtp = SmtpMailer(settings.smtp())
@@ -94,6 +68,7 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
         state,
         smtp,
         rt.publisher,
+        link_key,
         renderer,
         mail,
         settings.retry(),
@@ -110,7 +85,7 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
         try:
             # Consumers and senders wait while a wiped (or first-started) Redis is refilled from the topics.
             async with in_background(
-                rt.watch_state(state.needs_rebuild, lambda: rebuild(handlers, settings.kafka_bootstrap_servers))
+                rt.watch_state(state.needs_rebuild, lambda: requests.rebuild(journal_topic))
             ):
                 yield
         finally:

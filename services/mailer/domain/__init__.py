@@ -5,9 +5,6 @@ from services.mailer.domain.formatting import format_datetime_fr, format_duratio
 from services.mailer.domain.links import (
     ConfirmationLink,
     PasswordResetLink,
-    TokenSource,
-    default_token_source,
-    hash_token,
 )
 from services.mailer.domain.mail import (
     ConfirmationMail,
@@ -56,16 +53,13 @@ __all__ = [
     "RenderedMail",
     "RetryPolicy",
     "TemplateRenderer",
-    "TokenSource",
     "TransientMailError",
     "WelcomeMail",
     "classify_smtp_reply",
     "compose",
-    "default_token_source",
     "error_for_reply",
     "format_datetime_fr",
     "format_duration_fr",
-    "hash_token",
     "message_id_for",
     "normalize_recipient",
     "outcome_for_failure",

@@ -136,7 +136,7 @@ def template_variables(mail: MailRequest, settings: MailSettings) -> dict[str, o
         case ConfirmationMail(link=link) | PasswordResetMail(link=link):
             variables["link_url"] = link.url
             variables["expires_at"] = format_datetime_fr(link.expires_at, tz)
-            variables["link_validity"] = format_duration_fr(type(link).ttl(settings))
+            variables["link_validity"] = format_duration_fr(link.validity)
         case DuplicateSignupMail(attempted_at=attempted_at):
             variables["attempted_at"] = format_datetime_fr(attempted_at, tz)
         case WelcomeMail():

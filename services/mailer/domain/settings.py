@@ -7,7 +7,6 @@ that the values make sense, so a typo in a URL fails at start-up rather than in 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from email.headerregistry import Address
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -26,8 +25,6 @@ class MailSettings:
     from_display_name: str = "Mon Compte Formation"
     # Right-hand side of Message-ID; defaults to the From domain so ids are globally unique per sender.
     message_id_domain: str | None = None
-    confirmation_link_ttl: timedelta = timedelta(hours=24)
-    password_reset_link_ttl: timedelta = timedelta(hours=1)
     # Dates shown in mails are in the holder's legal time, not UTC.
     display_timezone: str = "Europe/Paris"
     # Paths of the web pages served by the registration service.
@@ -49,9 +46,6 @@ class MailSettings:
             raise ValueError(f"from_address must be a full address, got {self.from_address!r}")
         if "\n" in self.from_display_name or "\r" in self.from_display_name:
             raise ValueError("from_display_name must be a single line")
-        for name in ("confirmation_link_ttl", "password_reset_link_ttl"):
-            if getattr(self, name) <= timedelta(0):
-                raise ValueError(f"{name} must be positive")
         for name in ("activation_path", "password_reset_path", "password_reset_request_path", "login_path"):
             if not getattr(self, name).startswith("/"):
                 raise ValueError(f"{name} must start with '/'")

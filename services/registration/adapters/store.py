@@ -1,8 +1,8 @@
 """Registration's state: Redis for reads, its private compacted topic for durability.
 
 Every change goes to ``registration.account-state.v1`` first, **in one Kafka transaction with the events
-it causes** (``AccountRequested``, ``AccountActivated`` …: a crash can no longer leave a request without its
-check), then to Redis. Redis values carry the record's offset as their version and a write never replaces
+it causes** (``SecurityCheckRequested``, ``MailRequested``, ``AccountActivated`` …: a crash can no longer
+leave a request without its check or its mail), then to Redis. Redis values carry the record's offset as their version and a write never replaces
 a newer version, so the rebuild of a wiped Redis (:meth:`RegistrationStore.rebuild`), the start-up
 catch-up of the last minutes (:meth:`RegistrationStore.catch_up`, for a crash between the commit and the
 Redis write) and live writes can interleave in any order. A purged request leaves a tombstone
@@ -19,7 +19,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 
@@ -32,6 +32,8 @@ from eventing.publishing import OutgoingEvent
 from eventing.redis_store import as_text
 from eventing.replay import replay
 from services.registration.domain.account import SignupRequest
+from services.registration.domain.records import Account, PasswordReset, PendingDetails
+from services.registration.use_cases.ports import LockBusy
 
 log = logging.getLogger("registration.store")
 GONE_KEEP_S = 30 * 24 * 3600  # how long a purged request's tombstone proves it gone
@@ -52,6 +54,10 @@ return 1
 """
 
 
+def _changed(request_id: str) -> str:
+    return f"reg:changed:{request_id}"
+
+
 class StateWriter(Protocol):
     """Writes records atomically (one transaction) and returns their offsets."""
 
@@ -59,58 +65,6 @@ class StateWriter(Protocol):
 
 
 StateRecord = Callable[[AccountStateRecorded], OutgoingEvent]
-
-
-@dataclass
-class PendingDetails:
-    """What the form said, kept with the pending request until the link is used (then it is the account)."""
-
-    nir: str
-    first_name: str
-    birth_name: str
-    email: str
-    password_hash: str
-    birth_year_month: str
-    phone_landline: str | None = None
-    phone_mobile: str | None = None
-    address: dict[str, Any] | None = None
-    highest_diploma: str = "not_given"
-    apprenticeship_contract: bool = False
-    cgu: dict[str, str] = field(default_factory=dict)
-    purpose: str = "signup"  # "signup", or a decoy: "existing_account" / "pending_request"
-
-
-@dataclass
-class Account:
-    holder_id: str
-    nir: str
-    first_name: str
-    birth_name: str
-    email: str
-    password_hash: str
-    birth_year_month: str
-    activated_at: str
-    request_id: str
-    phone_landline: str | None = None
-    phone_mobile: str | None = None
-    address: dict[str, Any] | None = None
-    highest_diploma: str = "not_given"
-    cgu: dict[str, str] = field(default_factory=dict)
-    sessions_valid_after: float = 0.0  # a password reset revokes every session opened before it
-
-
-@dataclass
-class PasswordReset:
-    reset_id: str
-    holder_id: str
-    requested_at: str
-    token_sha256: str | None = None
-    expires_at: str | None = None
-    used_at: str | None = None
-
-
-class LockBusy(Exception):
-    pass
 
 
 class RegistrationStore:
@@ -150,7 +104,17 @@ class RegistrationStore:
             pipe.set(f"reg:latest:{req.holder_id}", req.request_id, ex=ttl)
         for link in req.links:
             pipe.set(f"reg:link:{link.token_sha256}", req.request_id, ex=ttl)
+        pipe.publish(_changed(req.request_id), b"1")  # wakes a page waiting for this request
         await pipe.execute()
+
+    async def wait_for_change(self, request_id: str, seen: SignupRequest, timeout_s: float) -> None:
+        async with self._r.pubsub() as channel:
+            await channel.subscribe(_changed(request_id))
+            # Subscribed first, then compared: a write in between is seen either way.
+            found = await self.request(request_id)
+            if found is None or found[0] != seen:
+                return
+            await channel.get_message(ignore_subscribe_messages=True, timeout=max(0.0, timeout_s))
 
     async def request(self, request_id: str) -> tuple[SignupRequest, PendingDetails] | None:
         if not request_id or len(request_id) > 64:

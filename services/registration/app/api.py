@@ -12,14 +12,12 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
-from services.registration.adapters.store import LockBusy
 from services.registration.domain.account import (
     AlreadyActive,
     CaptchaPending,
     LinkExpired,
     RequestExpired,
     RequestRejected,
-    RequestStatus,
     ResendLimitReached,
     ResendTooSoon,
     UnknownLink,
@@ -27,7 +25,10 @@ from services.registration.domain.account import (
 from services.registration.domain.address import AddressForm
 from services.registration.domain.errors import DomainError, FieldError
 from services.registration.domain.signup import SignupForm
-from services.registration.handlers import LoginAccepted, Registration, SignupAccepted, SignupThrottled
+from services.registration.use_cases import Registration
+from services.registration.use_cases.ports import LockBusy
+from services.registration.use_cases.sessions import LoginAccepted
+from services.registration.use_cases.signup import SignupAccepted, SignupThrottled
 
 SESSION_COOKIE = "mcf_session"
 RequestId = Annotated[str, Path(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -206,7 +207,7 @@ def router(reg: Registration, *, secure_cookies: bool) -> APIRouter:
     )
     async def sign_up(body: RegistrationIn, request: Request) -> Any:
         client = request.client.host if request.client else "unknown"
-        outcome = await reg.sign_up(body.to_form(), channel="api", client=client)
+        outcome = await reg.signup.sign_up(body.to_form(), channel="api", client=client)
         if isinstance(outcome, SignupThrottled):
             return one_error(429, "body", outcome.code, outcome.message, {"Retry-After": str(outcome.retry_after_s)})
         if not isinstance(outcome, SignupAccepted):
@@ -227,21 +228,17 @@ def router(reg: Registration, *, secure_cookies: bool) -> APIRouter:
         summary="Where a sign-up request stands",
     )
     async def status(request_id: RequestId) -> Any:
-        found = await reg.store.request(request_id)
-        if found is None:
+        view = await reg.views.request(request_id)
+        if view is None:
             return one_error(
                 404, "request_id", "unknown_request", "Cette demande d'inscription est inconnue ou a expiré."
             )
-        req, _details = found
-        now = datetime.now(UTC)
-        state = req.status_at(now)
-        challenge = await reg.store.challenge(request_id) if state is RequestStatus.AWAITING_CAPTCHA else None
         return RegistrationStatusOut(
             request_id=request_id,
-            status=state.value,
-            challenge=challenge,
-            resends_left=req.resends_left(reg.policy),
-            expires_at=req.expires_at,
+            status=view.status.value,
+            challenge=view.challenge,
+            resends_left=view.resends_left,
+            expires_at=view.expires_at,
         )
 
     @api.post(
@@ -259,7 +256,7 @@ def router(reg: Registration, *, secure_cookies: bool) -> APIRouter:
     )
     async def resend(request_id: RequestId) -> Any:
         try:
-            updated = await reg.resend(request_id)
+            updated = await reg.signup.resend(request_id)
         except ResendTooSoon as exc:
             return one_error(429, "request_id", exc.code, str(exc), {"Retry-After": str(exc.retry_after_seconds)})
         except ResendLimitReached as exc:
@@ -290,7 +287,7 @@ def router(reg: Registration, *, secure_cookies: bool) -> APIRouter:
     )
     async def activate(body: TokenIn) -> Any:
         try:
-            outcome = await reg.activate(body.token)
+            outcome = await reg.signup.activate(body.token)
         except LockBusy:
             return one_error(409, "token", "busy", "Activation en cours, réessayez dans un instant.")
         except DomainError as exc:
@@ -309,7 +306,7 @@ def router(reg: Registration, *, secure_cookies: bool) -> APIRouter:
     )
     async def log_in(body: LoginIn, request: Request, response: Response) -> Any:
         client = request.client.host if request.client else "unknown"
-        outcome = await reg.log_in(body.nir, body.password, client)
+        outcome = await reg.login.log_in(body.nir, body.password, client)
         if not isinstance(outcome, LoginAccepted):
             if outcome.code == "invalid_credentials":
                 return one_error(401, "nir", outcome.code, outcome.message)
@@ -317,13 +314,13 @@ def router(reg: Registration, *, secure_cookies: bool) -> APIRouter:
         response.set_cookie(
             SESSION_COOKIE,
             outcome.session_id,
-            max_age=reg.session_ttl_s,
+            max_age=reg.login.session_ttl_s,
             httponly=True,
             samesite="lax",
             secure=secure_cookies,
             path="/",
         )
-        return SessionOut(access_token=outcome.access_token, expires_in=reg.tokens.ttl_s)
+        return SessionOut(access_token=outcome.access_token, expires_in=reg.login.tokens.ttl_s)
 
     @api.post(
         "/sessions/current/token",
@@ -332,22 +329,19 @@ def router(reg: Registration, *, secure_cookies: bool) -> APIRouter:
         summary="A fresh access token for the session cookie",
     )
     async def refresh(mcf_session: Annotated[str | None, Cookie()] = None) -> Any:
-        token = await reg.refresh(mcf_session or "")
+        token = await reg.login.refresh(mcf_session or "")
         if token is None:
             return one_error(401, "session", "no_session", "Votre session a expiré : reconnectez-vous.")
-        return SessionOut(access_token=token, expires_in=reg.tokens.ttl_s)
+        return SessionOut(access_token=token, expires_in=reg.login.tokens.ttl_s)
 
     @api.delete("/sessions/current", status_code=204, responses=BODY_ERRORS, summary="Log out")
     async def log_out(request: Request, mcf_session: Annotated[str | None, Cookie()] = None) -> Response:
         sid = mcf_session
         auth = request.headers.get("authorization", "")
         if not sid and auth.lower().startswith("bearer "):
-            try:
-                sid = str(reg.tokens.verify(auth[7:]).get("sid", ""))
-            except Exception:  # an invalid token simply has no session to close
-                sid = None
+            sid = reg.login.session_of_token(auth[7:])
         if sid:
-            await reg.log_out(sid)
+            await reg.login.log_out(sid)
         response = Response(status_code=204)
         response.delete_cookie(SESSION_COOKIE, path="/", secure=secure_cookies, httponly=True, samesite="lax")
         return response
@@ -360,7 +354,7 @@ def router(reg: Registration, *, secure_cookies: bool) -> APIRouter:
         summary="Send a password-reset link (always 202)",
     )
     async def reset(body: ResetIn) -> MessageOut:
-        await reg.request_password_reset(body.nir)
+        await reg.resets.request_reset(body.nir)
         return MessageOut(
             message="Si un compte existe pour ce numéro, un courriel de réinitialisation vient d'être envoyé."
         )
@@ -372,7 +366,7 @@ def router(reg: Registration, *, secure_cookies: bool) -> APIRouter:
         summary="Choose a new password",
     )
     async def reset_confirm(body: ResetConfirmIn) -> Any:
-        problems = await reg.confirm_password_reset(body.token, body.password, body.password_confirmation)
+        problems = await reg.resets.confirm_reset(body.token, body.password, body.password_confirmation)
         if problems:
             return errors(422, problems)
         return MessageOut(message="Votre mot de passe a été modifié. Connectez-vous avec votre nouveau mot de passe.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exception_handlers import http_exception_handler
@@ -15,7 +15,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contracts import topics
 from contracts.captcha import CaptchaChallengeIssued, CaptchaFailed, CaptchaPassed
-from contracts.mailer import ConfirmationLinkSent, PasswordResetLinkSent
 from eventing.consuming import declare_publisher, subscribe
 from eventing.service import ServiceRuntime, every, in_background
 from services.registration.adapters.argon2_hasher import Argon2PasswordHasher
@@ -26,8 +25,16 @@ from services.registration.app import web
 from services.registration.app.api import router
 from services.registration.domain.account import LifecyclePolicy
 from services.registration.domain.cgu import CguDocument
-from services.registration.handlers import Registration
+from services.registration.domain.ids import SignedIds
 from services.registration.settings import Settings
+from services.registration.use_cases import Registration
+from services.registration.use_cases.common import Hashing, HolderIds
+from services.registration.use_cases.mails import MailDesk
+from services.registration.use_cases.password_reset import PasswordResets
+from services.registration.use_cases.ports import EventFactory
+from services.registration.use_cases.queries import Views
+from services.registration.use_cases.sessions import LogIn
+from services.registration.use_cases.signup import SignUp, SignupLimits
 
 GROUP = "registration"
 log = logging.getLogger("registration.app")
@@ -91,50 +98,28 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
         settings.keys_dir,
         settings.session_private_key_pem.get_secret_value() if settings.session_private_key_pem else None,
     )
-    reg = Registration(
-        store=store,
-        publisher=rt.publisher,
-        hasher=Argon2PasswordHasher(),
-        holder_key=holder_id_key(
-            settings.keys_dir, settings.holder_id_key.get_secret_value() if settings.holder_id_key else None
-        ),
-        tokens=AccessTokens(signing, settings.access_token_ttl_s),
-        cgu=CguDocument.from_text(settings.cgu_version, CGU_TEXT),
-        policy=policy,
-        session_ttl_s=settings.session_ttl_s,
-        reset_ttl=timedelta(hours=settings.password_reset_ttl_h),
-        reset_cooldown_s=settings.reset_cooldown_s,
-        allow_test_email_domains=settings.allow_test_email_domains,
-        signups_per_window=settings.signups_per_address,
+    holder_key = holder_id_key(
+        settings.keys_dir, settings.holder_id_key.get_secret_value() if settings.holder_id_key else None
     )
+    reg = compose(settings, store, rt.publisher, holder_key, AccessTokens(signing, settings.access_token_ttl_s), policy)
     broker, guard = rt.broker, rt.guard
 
     @subscribe(broker, guard, topics.CHALLENGE_ISSUED, group_id=GROUP)
     async def challenge_issued(event: CaptchaChallengeIssued) -> None:
-        ttl = int((event.expires_at - datetime.now(UTC)).total_seconds())
-        await store.set_challenge(event.request_id, event.model_dump(mode="json"), ttl)
+        await reg.signup.on_challenge_issued(event.request_id, event.model_dump(mode="json"), event.expires_at)
 
     @subscribe(broker, guard, topics.CAPTCHA_PASSED, group_id=GROUP)
     async def captcha_passed(event: CaptchaPassed) -> None:
-        await reg.on_captcha_passed(event.request_id)
+        await reg.signup.on_check_passed(event.request_id)
 
     @subscribe(broker, guard, topics.CAPTCHA_FAILED, group_id=GROUP)
     async def captcha_failed(event: CaptchaFailed) -> None:
-        await reg.on_captcha_failed(event.request_id, event.reason)
-
-    @subscribe(broker, guard, topics.CONFIRMATION_LINK_SENT, group_id=GROUP)
-    async def link_sent(event: ConfirmationLinkSent) -> None:
-        await reg.on_link_sent(event.request_id, event.token_sha256, event.sent_at, event.expires_at)
-
-    @subscribe(broker, guard, topics.PASSWORD_RESET_LINK_SENT, group_id=GROUP)
-    async def reset_link_sent(event: PasswordResetLinkSent) -> None:
-        await reg.on_reset_link_sent(event.reset_id, event.token_sha256, event.expires_at)
+        await reg.signup.on_check_failed(event.request_id, event.reason)
 
     for produced in (
-        topics.ACCOUNT_REQUESTED,
+        topics.SECURITY_CHECK_REQUESTED,
+        topics.MAIL_REQUESTED,
         topics.ACCOUNT_ACTIVATED,
-        topics.CONFIRMATION_LINK_REQUESTED,
-        topics.PASSWORD_RESET_REQUESTED,
         topics.ACCOUNT_STATE,
     ):
         declare_publisher(broker, produced)
@@ -142,7 +127,7 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
     bootstrap = settings.kafka_bootstrap_servers
 
     async def purge() -> None:
-        if purged := await reg.purge():
+        if purged := await reg.signup.purge():
             log.info("purged %d expired or closed requests", purged)
 
     @asynccontextmanager
@@ -211,6 +196,39 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
     app.include_router(web.router(reg, secure_cookies=secure, cgu_text=CGU_TEXT))  # the holder's pages
 
     return rt, app
+
+
+def compose(
+    settings: Settings,
+    store: RegistrationStore,
+    events: EventFactory,
+    holder_key: bytes,
+    tokens: AccessTokens,
+    policy: LifecyclePolicy,
+) -> Registration:
+    """The use cases, wired to their ports (the adapters or, in tests, the fakes)."""
+    hashing = Hashing(Argon2PasswordHasher())
+    holder_ids, ids = HolderIds(holder_key), SignedIds(holder_key)  # domain-separated uses of one key
+    mails = MailDesk(events, settings.link_key())
+    cgu = CguDocument.from_text(settings.cgu_version, CGU_TEXT)
+    limits = SignupLimits(settings.allow_test_email_domains, settings.signups_per_address)
+    return Registration(
+        signup=SignUp(store, events, mails, hashing, holder_ids, ids, cgu, policy, limits),
+        login=LogIn(store, hashing, holder_ids, tokens, settings.session_ttl_s),
+        resets=PasswordResets(
+            store,
+            mails,
+            hashing,
+            holder_ids,
+            ids,
+            timedelta(hours=settings.password_reset_ttl_h),
+            settings.reset_cooldown_s,
+        ),
+        views=Views(store, policy),
+        cgu=cgu,
+        policy=policy,
+        page_key=holder_key,
+    )
 
 
 def create_app() -> FastAPI:

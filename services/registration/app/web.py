@@ -1,6 +1,6 @@
 """The holder's web pages (issue 6): server-rendered French pages over the same use cases as the JSON API.
 
-Every form posts to a handler here, which calls :class:`~services.registration.handlers.Registration`
+Every form posts to a handler here, which calls :class:`~services.registration.use_cases.Registration`
 exactly as the API does; the domain's validation is the truth and its French messages are shown next to
 their field and in a summary at the top. JavaScript (``web/static``) only adds live hints, the
 show-password toggles, the security check's clicks (answered by the captcha service on the same
@@ -14,7 +14,6 @@ security headers (strict CSP without inline code) are set by ``main.py`` on ever
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
@@ -23,7 +22,6 @@ import re
 import secrets
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +29,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from services.registration.adapters.store import LockBusy
 from services.registration.app.api import ACTIVATION_ERRORS, SESSION_COOKIE
 from services.registration.domain.account import (
     AlreadyActive,
@@ -47,7 +44,11 @@ from services.registration.domain.cgu import CGU_REQUIRED
 from services.registration.domain.diploma import Diploma
 from services.registration.domain.errors import DomainError, FieldError
 from services.registration.domain.signup import SignupForm
-from services.registration.handlers import LoginAccepted, Registration, SignupAccepted, SignupThrottled
+from services.registration.use_cases import Registration
+from services.registration.use_cases.ports import LockBusy
+from services.registration.use_cases.queries import RequestView
+from services.registration.use_cases.sessions import LoginAccepted
+from services.registration.use_cases.signup import SignupAccepted, SignupThrottled
 
 log = logging.getLogger("registration.web")
 
@@ -169,7 +170,7 @@ def router(reg: Registration, *, secure_cookies: bool, cgu_text: str) -> APIRout
         lstrip_blocks=True,
     )
     env.globals.update(field_id=field_id, steps=STEPS)
-    signer = Signer(reg.holder_key)
+    signer = Signer(reg.page_key)
     csrf_cookie = "__Host-mcf_csrf" if secure_cookies else "mcf_csrf"
     static_files = _load_static()
 
@@ -195,7 +196,7 @@ def router(reg: Registration, *, secure_cookies: bool, cgu_text: str) -> APIRout
         if not sid or len(sid) > 200:
             return None
         try:
-            return await reg.session(sid)
+            return await reg.login.holder_of(sid)
         except Exception:  # Redis hiccup: the page still renders, as logged out
             log.warning("session lookup failed", exc_info=True)
             return None
@@ -239,14 +240,12 @@ def router(reg: Registration, *, secure_cookies: bool, cgu_text: str) -> APIRout
             return False
         return 0 <= time.time() - int(issued) <= CGU_TOKEN_LIFETIME_S
 
-    async def find_request(request_id: str) -> tuple[RequestStatus, Any] | None:
+    async def find_request(request_id: str, wait_for_check_s: float = 0.0) -> RequestView | None:
         if not REQUEST_ID.fullmatch(request_id):
             return None
-        found = await reg.store.request(request_id)
-        if found is None:
-            return None
-        req = found[0]
-        return req.status_at(datetime.now(UTC)), req
+        if wait_for_check_s:
+            return await reg.views.request_after_check(request_id, wait_for_check_s)
+        return await reg.views.request(request_id)
 
     async def unknown_request(request: Request) -> HTMLResponse:
         return await render(request, "request_closed.html", 404, title="Demande introuvable", message=UNKNOWN_REQUEST)
@@ -353,7 +352,7 @@ def router(reg: Registration, *, secure_cookies: bool, cgu_text: str) -> APIRout
             honeypot=_text(form, "website"),
         )
         client = request.client.host if request.client else "unknown"
-        outcome = await reg.sign_up(signup, channel="web", client=client)
+        outcome = await reg.signup.sign_up(signup, channel="web", client=client)
         if isinstance(outcome, SignupAccepted):
             return see_other(f"/inscription/{outcome.request_id}/controle")
         if isinstance(outcome, SignupThrottled):
@@ -369,12 +368,12 @@ def router(reg: Registration, *, secure_cookies: bool, cgu_text: str) -> APIRout
         found = await find_request(request_id)
         if found is None:
             return await unknown_request(request)
-        status, _req = found
+        status = found.status
         if status in (RequestStatus.AWAITING_CONFIRMATION, RequestStatus.ACTIVE):
             return see_other(f"/inscription/{request_id}/courriel")
         if status is not RequestStatus.AWAITING_CAPTCHA:
             return await closed_request(request, status)
-        challenge = await reg.store.challenge(request_id)
+        challenge = found.challenge
         pictures = []
         if challenge:
             pictures = [{"id": url.rsplit("/", 1)[-1], "url": url} for url in challenge.get("picture_urls", [])]
@@ -397,7 +396,12 @@ def router(reg: Registration, *, secure_cookies: bool, cgu_text: str) -> APIRout
         return await render(request, "request_closed.html", 410, title="Demande d'inscription close", message=message)
 
     async def inbox_page(
-        request: Request, request_id: str, req: Any, status_code: int = 200, notice: str = "", problem: str = ""
+        request: Request,
+        request_id: str,
+        resends_left: int,
+        status_code: int = 200,
+        notice: str = "",
+        problem: str = "",
     ) -> HTMLResponse:
         return await render(
             request,
@@ -407,7 +411,7 @@ def router(reg: Registration, *, secure_cookies: bool, cgu_text: str) -> APIRout
             step=4,
             private=True,
             request_id=request_id,
-            resends_left=req.resends_left(reg.policy),
+            resends_left=resends_left,
             link_hours=round(reg.policy.link_lifetime.total_seconds() / 3600),
             notice=notice,
             problem=problem,
@@ -415,24 +419,18 @@ def router(reg: Registration, *, secure_cookies: bool, cgu_text: str) -> APIRout
 
     @web.get("/inscription/{request_id}/courriel", response_class=HTMLResponse)
     async def check_inbox(request: Request, request_id: str) -> Response:
-        found = await find_request(request_id)
-        if found is not None and found[0] is RequestStatus.AWAITING_CAPTCHA and request.query_params.get("controle"):
-            # The captcha service just said "passed"; its event reaches us a moment later.
-            for _ in range(20):
-                await asyncio.sleep(0.25)
-                found = await find_request(request_id)
-                if found is None or found[0] is not RequestStatus.AWAITING_CAPTCHA:
-                    break
+        # Coming straight from a passed check, whose event reaches us a moment later: wait for it (pushed).
+        found = await find_request(request_id, wait_for_check_s=5.0 if request.query_params.get("controle") else 0.0)
         if found is None:
             return await unknown_request(request)
-        status, req = found
+        status = found.status
         if status is RequestStatus.AWAITING_CAPTCHA:
             return see_other(f"/inscription/{request_id}/controle")
         if status is RequestStatus.ACTIVE:
             return await render(request, "activation.html", title="Compte activé", outcome="active_already")
         if status is not RequestStatus.AWAITING_CONFIRMATION:
             return await closed_request(request, status)
-        return await inbox_page(request, request_id, req)
+        return await inbox_page(request, request_id, found.resends_left)
 
     @web.post("/inscription/{request_id}/courriel", response_class=HTMLResponse)
     async def resend(request: Request, request_id: str) -> Response:
@@ -440,13 +438,13 @@ def router(reg: Registration, *, secure_cookies: bool, cgu_text: str) -> APIRout
         found = await find_request(request_id)
         if found is None:
             return await unknown_request(request)
-        status, req = found
+        status = found.status
         if not csrf_ok(request, form):
-            return await inbox_page(request, request_id, req, 403, problem=CSRF_FAILED)
+            return await inbox_page(request, request_id, found.resends_left, 403, problem=CSRF_FAILED)
         try:
-            updated = await reg.resend(request_id)
+            updated = await reg.signup.resend(request_id)
         except (ResendTooSoon, ResendLimitReached, CaptchaPending) as exc:
-            return await inbox_page(request, request_id, req, 429, problem=str(exc))
+            return await inbox_page(request, request_id, found.resends_left, 429, problem=str(exc))
         except AlreadyActive:
             return await render(request, "activation.html", title="Compte activé", outcome="active_already")
         except (RequestExpired, RequestRejected):
@@ -456,7 +454,7 @@ def router(reg: Registration, *, secure_cookies: bool, cgu_text: str) -> APIRout
         return await inbox_page(
             request,
             request_id,
-            updated,
+            updated.resends_left(reg.policy),
             notice="Un nouveau lien de confirmation va vous être envoyé dans quelques instants.",
         )
 
@@ -464,7 +462,7 @@ def router(reg: Registration, *, secure_cookies: bool, cgu_text: str) -> APIRout
     @web.get("/activation", response_class=HTMLResponse)
     async def activation(request: Request, token: str = "") -> HTMLResponse:
         try:
-            outcome = await reg.activate(token) if 16 <= len(token) <= 200 else None
+            outcome = await reg.signup.activate(token) if 16 <= len(token) <= 200 else None
         except LockBusy:
             return await render(request, "activation.html", 409, title="Activation en cours", outcome="busy")
         except DomainError as exc:
@@ -518,7 +516,7 @@ def router(reg: Registration, *, secure_cookies: bool, cgu_text: str) -> APIRout
         if state.has_errors:
             return await login_page(request, state, 422)
         client = request.client.host if request.client else "unknown"
-        outcome = await reg.log_in(nir, password, client)
+        outcome = await reg.login.log_in(nir, password, client)
         if not isinstance(outcome, LoginAccepted):
             state.add("nir", outcome.message, login_fields)
             headers = {"Retry-After": str(outcome.retry_after_s)} if outcome.retry_after_s else None
@@ -529,7 +527,7 @@ def router(reg: Registration, *, secure_cookies: bool, cgu_text: str) -> APIRout
         response.set_cookie(
             SESSION_COOKIE,
             outcome.session_id,
-            max_age=reg.session_ttl_s,
+            max_age=reg.login.session_ttl_s,
             httponly=True,
             samesite="lax",
             secure=secure_cookies,
@@ -542,11 +540,7 @@ def router(reg: Registration, *, secure_cookies: bool, cgu_text: str) -> APIRout
         holder_id = await logged_in_holder(request)
         if holder_id is None:
             return see_other("/connexion?session=expiree" if request.cookies.get(SESSION_COOKIE) else "/connexion")
-        account = await reg.store.account(holder_id)
-        try:
-            diploma = Diploma(account.highest_diploma) if account else Diploma.NOT_GIVEN
-        except ValueError:
-            diploma = Diploma.NOT_GIVEN
+        account = await reg.views.account(holder_id)
         return await render(
             request,
             "rights.html",
@@ -554,7 +548,7 @@ def router(reg: Registration, *, secure_cookies: bool, cgu_text: str) -> APIRout
             private=True,
             logged_in=True,
             first_name=account.first_name if account else "",
-            diploma=diploma,
+            diploma=account.highest_diploma if account else Diploma.NOT_GIVEN,
         )
 
     @web.post("/deconnexion", response_class=HTMLResponse)
@@ -566,7 +560,7 @@ def router(reg: Registration, *, secure_cookies: bool, cgu_text: str) -> APIRout
             )
         sid = request.cookies.get(SESSION_COOKIE, "")
         if sid and len(sid) <= 200:
-            await reg.log_out(sid)
+            await reg.login.log_out(sid)
         response = see_other("/deconnexion")
         response.delete_cookie(SESSION_COOKIE, path="/", secure=secure_cookies, httponly=True, samesite="lax")
         return response
@@ -598,7 +592,7 @@ def router(reg: Registration, *, secure_cookies: bool, cgu_text: str) -> APIRout
                 sent=False,
                 form=state,
             )
-        await reg.request_password_reset(nir)
+        await reg.resets.request_reset(nir)
         return await render(request, "password_forgotten.html", title="Mot de passe oublié", sent=True)
 
     reset_fields = frozenset(PASSWORD_FIELDS)
@@ -630,7 +624,7 @@ def router(reg: Registration, *, secure_cookies: bool, cgu_text: str) -> APIRout
         if not csrf_ok(request, form):
             state.add(None, CSRF_FAILED)
             return await new_password_page(request, token, state, 403)
-        problems = await reg.confirm_password_reset(
+        problems = await reg.resets.confirm_reset(
             token, _text(form, "password"), _text(form, "password_confirmation")
         )
         if problems:

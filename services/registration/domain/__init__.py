@@ -24,7 +24,6 @@ from services.registration.domain.account import (
     StartDecision,
     UnknownLink,
     decide_start,
-    hash_token,
 )
 from services.registration.domain.address import Address, AddressForm
 from services.registration.domain.cgu import CguAcceptance, CguDocument, accept_cgu, needs_reacceptance
@@ -78,7 +77,6 @@ __all__ = [
     "check_password",
     "decide_start",
     "evaluate_login",
-    "hash_token",
     "holder_id",
     "needs_reacceptance",
     "normalise_password",

@@ -2,7 +2,7 @@
 
 ::
 
-    start ──▶ awaiting_captcha ──pass_captcha──▶ awaiting_confirmation ──record_link_sent──▶ (link sent)
+    start ──▶ awaiting_captcha ──pass_captcha──▶ awaiting_confirmation ──issue_link──▶ (link mailed)
                     │                                   │                                     │
                     └──reject──▶ rejected               └──── activate(token hash) ◀──────────┘
                                                                        │
@@ -16,7 +16,7 @@ same NIR may start again (:func:`decide_start`).
 
 Every transition returns a new value (the class is frozen) or raises a :class:`LifecycleError`
 subclass whose ``message`` is the French text for the holder. Transitions that repeat what already
-happened (a redelivered ``CaptchaPassed``, the same ``ConfirmationLinkSent`` twice) return the state
+happened (a redelivered ``CaptchaPassed``, the same link issued twice) return the state
 unchanged, so consumers stay idempotent under at-least-once delivery.
 
 Expiry is evaluated lazily against ``now`` (:meth:`SignupRequest.status_at`): a purge job may run
@@ -26,7 +26,6 @@ pseudonymous ``holder_id``; the profile and password hash are stored beside it b
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import math
 from dataclasses import dataclass, replace
@@ -117,6 +116,9 @@ class ResendLimitReached(LifecycleError):
 _MSG_RESTART = "Vous pouvez recommencer votre inscription."
 
 
+CHECK_FIRST = "Passez d'abord le contrôle de sécurité : le lien de confirmation est envoyé juste après."
+
+
 def _expired() -> RequestExpired:
     return RequestExpired(f"Votre demande d'inscription a expiré. {_MSG_RESTART}")
 
@@ -129,11 +131,6 @@ def _already_active() -> AlreadyActive:
     return AlreadyActive(
         "Votre compte est déjà activé : connectez-vous avec votre numéro de sécurité sociale et votre mot de passe."
     )
-
-
-def hash_token(token: str) -> str:
-    """SHA-256 hex of a confirmation token (only the hash travels on topics and sits in storage)."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def _aware(moment: datetime) -> datetime:
@@ -233,38 +230,26 @@ class SignupRequest:
             raise InvalidTransition("Cette demande d'inscription n'a pas encore expiré.")
         return replace(self, status=RequestStatus.EXPIRED, closed_at=now)
 
-    def record_link_sent(
-        self,
-        token_sha256: str,
-        sent_at: datetime,
-        expires_at: datetime | None = None,
-        policy: LifecyclePolicy = DEFAULT_POLICY,
+    def issue_link(
+        self, token_sha256: str, now: datetime, policy: LifecyclePolicy = DEFAULT_POLICY
     ) -> SignupRequest:
-        """``ConfirmationLinkSent`` arrived (the mailer's ``expires_at`` if given, else the policy's).
-
-        Topics are consumed independently, so this may arrive before ``CaptchaPassed``; the mailer
-        only sends after the captcha, hence a sent link also means the captcha was passed.
-        """
-        _aware(sent_at)
+        """A confirmation link is issued (its mail asked for): valid ``policy.link_lifetime``, never
+        beyond the request's own deadline. Only after the check; the same link twice is one link."""
+        _aware(now)
         if any(hmac.compare_digest(link.token_sha256, token_sha256) for link in self.links):
-            return self  # redelivered event
-        self._require_pending(sent_at)
-        link_expiry = min(expires_at or sent_at + policy.link_lifetime, sent_at + policy.link_lifetime, self.expires_at)
-        return replace(
-            self,
-            status=RequestStatus.AWAITING_CONFIRMATION,
-            captcha_passed_at=self.captcha_passed_at or sent_at,
-            links=(*self.links, IssuedLink(token_sha256, sent_at, link_expiry)),
-        )
+            return self
+        self._require_pending(now)
+        if self.status is RequestStatus.AWAITING_CAPTCHA:
+            raise CaptchaPending(CHECK_FIRST)
+        link_expiry = min(now + policy.link_lifetime, self.expires_at)
+        return replace(self, links=(*self.links, IssuedLink(token_sha256, now, link_expiry)))
 
     def request_resend(self, now: datetime, policy: LifecyclePolicy = DEFAULT_POLICY) -> SignupRequest:
         """The holder asks for a new link: cooldown since the last send or ask, and a per-request cap."""
         _aware(now)
         self._require_pending(now)
         if self.status is RequestStatus.AWAITING_CAPTCHA:
-            raise CaptchaPending(
-                "Passez d'abord le contrôle de sécurité : le lien de confirmation est envoyé juste après."
-            )
+            raise CaptchaPending(CHECK_FIRST)
         if self.resends_used >= policy.max_resends:
             raise ResendLimitReached(
                 "Vous avez demandé le nombre maximal de nouveaux liens pour cette inscription. Vérifiez "
@@ -359,7 +344,7 @@ class SignupRequest:
 
 class StartDecision(StrEnum):
     NEW_REQUEST = "new_request"  # create a request (the NIR is free)
-    EXISTING_ACCOUNT = "existing_account"  # same 202 answer; mailer warns the real owner
+    EXISTING_ACCOUNT = "existing_account"  # same 202 answer; the real owner is warned by mail
     PENDING_REQUEST = "pending_request"  # same 202 answer; nothing else (no squatting by replacement)
 
 

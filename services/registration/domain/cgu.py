@@ -15,7 +15,7 @@ from typing import Literal
 
 from services.registration.domain.errors import DomainError, FieldError
 
-Channel = Literal["web", "api"]  # as in contracts.registration.AccountRequested.channel
+Channel = Literal["web", "api"]  # as in contracts.registration.SecurityCheckRequested.channel
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 CGU_REQUIRED = FieldError(

@@ -41,11 +41,11 @@ SIGNATURE = "Votre correspondant CPF"
 def make_request(kind: MailKind, settings: MailSettings, first_name: str | None = "Chloé") -> MailRequest:
     match kind:
         case MailKind.CONFIRMATION:
-            return ConfirmationMail(TO, first_name, ConfirmationLink.mint(settings, NOW))
+            return ConfirmationMail(TO, first_name, ConfirmationLink.build(settings, "T" * 43, NOW, NOW + timedelta(hours=24)))
         case MailKind.WELCOME:
             return WelcomeMail(TO, first_name)
         case MailKind.PASSWORD_RESET:
-            return PasswordResetMail(TO, first_name, PasswordResetLink.mint(settings, NOW))
+            return PasswordResetMail(TO, first_name, PasswordResetLink.build(settings, "T" * 43, NOW, NOW + timedelta(hours=1)))
         case MailKind.DUPLICATE_SIGNUP:
             return DuplicateSignupMail(TO, first_name, attempted_at=NOW - timedelta(minutes=3))
     raise AssertionError(kind)

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from contracts.links import token_hash as hash_token
 from services.registration.domain.account import (
     AlreadyActive,
     CaptchaPending,
@@ -24,7 +25,6 @@ from services.registration.domain.account import (
     StartDecision,
     UnknownLink,
     decide_start,
-    hash_token,
 )
 
 T0 = datetime(2026, 5, 15, 10, 0, tzinfo=UTC)
@@ -41,7 +41,7 @@ def started() -> SignupRequest:
 
 
 def linked() -> SignupRequest:
-    return started().pass_captcha(at(minutes=1)).record_link_sent(TOKEN, at(minutes=2))
+    return started().pass_captcha(at(minutes=1)).issue_link(TOKEN, at(minutes=2))
 
 
 def test_start_awaits_the_captcha_with_default_lifetimes() -> None:
@@ -54,7 +54,7 @@ def test_start_awaits_the_captcha_with_default_lifetimes() -> None:
 def test_happy_path() -> None:
     request = started().pass_captcha(at(minutes=1))
     assert request.status is RequestStatus.AWAITING_CONFIRMATION and request.captcha_passed_at == at(minutes=1)
-    request = request.record_link_sent(TOKEN, at(minutes=2))
+    request = request.issue_link(TOKEN, at(minutes=2))
     assert request.link_sent and request.links[0].expires_at == at(minutes=2, hours=24)
     request = request.activate(TOKEN, at(hours=3))
     assert request.status is RequestStatus.ACTIVE and request.activated_at == at(hours=3)
@@ -69,19 +69,17 @@ def test_transitions_return_new_values() -> None:
 def test_redelivered_events_are_idempotent() -> None:
     request = linked()
     assert request.pass_captcha(at(minutes=5)) is request
-    assert request.record_link_sent(TOKEN, at(minutes=5)) is request
+    assert request.issue_link(TOKEN, at(minutes=5)) is request
     active = request.activate(TOKEN, at(minutes=6))
     assert active.pass_captcha(at(minutes=7)) is active
     rejected = started().reject("renewals_exhausted", at(minutes=1))
     assert rejected.reject("renewals_exhausted", at(minutes=2)) is rejected
 
 
-def test_link_sent_before_captcha_passed_arrives() -> None:
-    # The mailer only sends after CaptchaPassed, but the two topics are consumed independently.
-    request = started().record_link_sent(TOKEN, at(minutes=2))
-    assert request.status is RequestStatus.AWAITING_CONFIRMATION
-    assert request.captcha_passed_at == at(minutes=2)
-    assert request.pass_captcha(at(minutes=3)) is request
+def test_no_link_is_issued_before_the_check_is_passed() -> None:
+    # Registration asks for the confirmation mail when it records the pass: never before it.
+    with pytest.raises(CaptchaPending):
+        started().issue_link(TOKEN, at(minutes=2))
 
 
 def test_a_pending_request_is_not_an_account() -> None:
@@ -132,7 +130,7 @@ def test_activation_with_an_expired_link() -> None:
 
 def test_activation_after_the_request_expired() -> None:
     policy = LifecyclePolicy(link_lifetime=timedelta(days=30))
-    request = started().record_link_sent(TOKEN, at(minutes=2), policy=policy)
+    request = started().pass_captcha(at(minutes=1)).issue_link(TOKEN, at(minutes=2), policy=policy)
     assert request.links[0].expires_at == request.expires_at  # a link never outlives its request
     with pytest.raises(RequestExpired):
         request.activate(TOKEN, at(days=7, minutes=1))
@@ -151,14 +149,17 @@ def test_second_click_says_already_active() -> None:
 
 
 def test_any_unexpired_link_of_the_request_activates() -> None:
-    request = linked().request_resend(at(minutes=5)).record_link_sent(TOKEN2, at(minutes=6))
+    request = linked().request_resend(at(minutes=5)).issue_link(TOKEN2, at(minutes=6))
     assert request.activate(TOKEN, at(hours=1)).status is RequestStatus.ACTIVE
     assert request.activate(TOKEN2, at(hours=1)).status is RequestStatus.ACTIVE
 
 
-def test_mailer_expiry_is_honoured_when_shorter() -> None:
-    request = started().record_link_sent(TOKEN, at(minutes=2), expires_at=at(hours=1))
-    assert request.links[0].expires_at == at(hours=1)
+def test_a_link_lives_the_policy_lifetime_from_its_issue() -> None:
+    policy = LifecyclePolicy(link_lifetime=timedelta(hours=1))
+    request = started().pass_captcha(at(minutes=1)).issue_link(TOKEN, at(minutes=2), policy)
+    assert request.links[0].expires_at == at(minutes=2, hours=1)
+    with pytest.raises(LinkExpired):
+        request.activate(TOKEN, at(minutes=2, hours=1))
 
 
 def test_resend_needs_the_captcha_first() -> None:
@@ -226,12 +227,8 @@ def test_errors_carry_codes_and_french_messages() -> None:
     assert exc.value.code == "link_unknown" and "lien" in exc.value.message
 
 
-def test_hash_token_is_sha256_hex() -> None:
-    assert hash_token("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-
-
 def test_record_round_trip() -> None:
-    request = linked().request_resend(at(minutes=5)).record_link_sent(TOKEN2, at(minutes=6))
+    request = linked().request_resend(at(minutes=5)).issue_link(TOKEN2, at(minutes=6))
     for value in (
         started(),
         request,
@@ -262,9 +259,9 @@ def test_random_event_sequences_keep_the_invariants(steps: list[tuple[str, int]]
                 case "captcha":
                     request = request.pass_captcha(now)
                 case "link":
-                    request = request.record_link_sent(TOKEN, now)
+                    request = request.issue_link(TOKEN, now)
                 case "link2":
-                    request = request.record_link_sent(TOKEN2, now)
+                    request = request.issue_link(TOKEN2, now)
                 case "resend":
                     request = request.request_resend(now)
                 case "activate":

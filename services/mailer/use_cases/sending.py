@@ -7,31 +7,30 @@ event that queued the mail on its dead-letter topic (``<topic>.dlq``, see ``adap
 A mail refused by the recipient cap emits ``MailFailed`` only: it is a decision, not a fault, and there
 is nothing for an operator to replay.
 
-A link mail's ``…LinkSent`` event is published before the first SMTP attempt (``announced_at`` on the job),
-so registration knows a link before the holder can click it. A failure verdict is written on the job
-before it is reported (``failure``), so a crash or a Kafka hiccup between the two repeats the report,
-never the SMTP transaction.
+Once SMTP accepted a mail, ``MailSent`` reports it to registration, then the job is completed (a crash in
+between sends it again with the same Message-ID, and the report again with the same event id). A failure
+verdict is written on the job before it is reported (``failure``), so a crash or a Kafka hiccup between
+the two repeats the report, never the SMTP transaction. A link's token is derived from the job's id
+(``contracts.links``), here, while composing: it is stored nowhere.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
-from typing import Protocol, cast
+from typing import cast
 
 from prometheus_client import Counter, Gauge
 
 from contracts import topics
-from contracts.mailer import ConfirmationLinkSent, MailFailed, PasswordResetLinkSent
+from contracts.links import link_token
+from contracts.mailer import MailFailed, MailSent
 from eventing.delivery import StateGate
-from eventing.publishing import EventPublisher, derived_event_id
-from services.mailer.adapters.dead_letters import TriggerRecord
-from services.mailer.adapters.redis_state import MailerState, MailJob
+from eventing.publishing import derived_event_id
 from services.mailer.domain.errors import PermanentMailError, TransientMailError
+from services.mailer.domain.jobs import MailJob
 from services.mailer.domain.links import ConfirmationLink, PasswordResetLink
 from services.mailer.domain.mail import (
     ConfirmationMail,
@@ -45,18 +44,11 @@ from services.mailer.domain.mail import (
 )
 from services.mailer.domain.policies import RecipientCap, RetryPolicy, recipient_cap_key
 from services.mailer.domain.settings import MailSettings
+from services.mailer.use_cases.ports import Clock, DeadLetterSink, MailQueue, MessageSender, Publisher, TriggerRecord
 
 log = logging.getLogger("mailer.sender")
 MAILS = Counter("mails_total", "Mails by outcome", ["kind", "outcome"])
 QUEUED = Gauge("mails_queued", "Mails waiting in the queue")
-
-
-class MessageSender(Protocol):
-    async def send(self, message: EmailMessage) -> None: ...
-
-
-class DeadLetterSink(Protocol):
-    async def park(self, trigger: TriggerRecord, *, reason: str, error_type: str, mail_kind: str) -> None: ...
 
 
 def _now() -> datetime:
@@ -65,9 +57,10 @@ def _now() -> datetime:
 
 @dataclass
 class MailSender:
-    state: MailerState
+    state: MailQueue
     smtp: MessageSender
-    publisher: EventPublisher
+    publisher: Publisher
+    link_key: bytes  # the links' tokens are derived from it and the job id (contracts.links)
     renderer: TemplateRenderer
     mail: MailSettings
     retry: RetryPolicy
@@ -75,7 +68,7 @@ class MailSender:
     lease_s: float = 60.0
     idle_s: float = 0.2
     dead_letters: DeadLetterSink | None = None
-    clock: Callable[[], datetime] = _now
+    clock: Clock = _now
     gate: StateGate = field(default_factory=StateGate)  # closed while the queue is refilled after a wipe
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -114,12 +107,6 @@ class MailSender:
                 return True
         now = self.clock()
         job.first_try_at = job.first_try_at or now.isoformat()
-        if job.announced_at is None:
-            # Registration must know the link's hash before the holder can possibly click it: announce it
-            # before handing the mail to SMTP (recorded on the job, so a retry does not announce twice).
-            await self._report_sent(job, now)
-            job.announced_at = now.isoformat()
-            await self.state.reschedule(job, now + timedelta(seconds=self.lease_s))
         outgoing = compose(
             self._request(job),
             settings=self.mail,
@@ -151,19 +138,20 @@ class MailSender:
             await self._give_up(job, exc.code, str(exc), type(exc).__name__)
             return True
         MAILS.labels(job.kind, "sent").inc()
+        await self._report_sent(job, now)
         await self.state.complete(job)
         return True
 
     def _request(self, job: MailJob) -> MailRequest:
         kind = MailKind(job.kind)
         if kind in (MailKind.CONFIRMATION, MailKind.PASSWORD_RESET):
-            assert job.token and job.token_sha256 and job.link_expires_at and job.link_url
+            assert job.link_issued_at and job.link_expires_at
             cls = ConfirmationLink if kind is MailKind.CONFIRMATION else PasswordResetLink
-            link = cls(
-                token=job.token,
-                token_hash=job.token_sha256,
-                expires_at=datetime.fromisoformat(job.link_expires_at),
-                url=job.link_url,
+            link = cls.build(
+                self.mail,
+                link_token(self.link_key, job.job_id),
+                datetime.fromisoformat(job.link_issued_at),
+                datetime.fromisoformat(job.link_expires_at),
             )
             if isinstance(link, ConfirmationLink):
                 return ConfirmationMail(to=job.to, first_name=job.first_name, link=link)
@@ -176,36 +164,13 @@ class MailSender:
         return WelcomeMail(to=job.to, first_name=job.first_name)
 
     async def _report_sent(self, job: MailJob, now: datetime) -> None:
-        event_id = derived_event_id(job.job_id, "sent")
-        if job.kind == MailKind.CONFIRMATION.value:
-            assert job.token_sha256 and job.link_expires_at
-            await self.publisher.publish(
-                topics.CONFIRMATION_LINK_SENT,
-                ConfirmationLinkSent(
-                    request_id=job.subject_id,
-                    token_sha256=job.token_sha256,
-                    expires_at=datetime.fromisoformat(job.link_expires_at),
-                    sent_at=now,
-                ),
-                key=job.subject_id,
-                correlation_id=job.correlation_id,
-                event_id=event_id,
-            )
-        elif job.kind == MailKind.PASSWORD_RESET.value:
-            assert job.token_sha256 and job.link_expires_at and job.holder_id
-            await self.publisher.publish(
-                topics.PASSWORD_RESET_LINK_SENT,
-                PasswordResetLinkSent(
-                    reset_id=job.subject_id,
-                    holder_id=job.holder_id,
-                    token_sha256=job.token_sha256,
-                    expires_at=datetime.fromisoformat(job.link_expires_at),
-                    sent_at=now,
-                ),
-                key=job.holder_id,
-                correlation_id=job.correlation_id,
-                event_id=event_id,
-            )
+        await self.publisher.publish(
+            topics.MAIL_SENT,
+            MailSent(mail_id=job.job_id, kind=job.kind, subject_id=job.subject_id, sent_at=now),
+            key=job.subject_id,
+            correlation_id=job.correlation_id,
+            event_id=derived_event_id(job.job_id, "sent"),
+        )
 
     async def _give_up(self, job: MailJob, smtp_code: int | None, reason: str, error_type: str | None) -> None:
         """Record the verdict on the job first, then report it (``error_type`` None: nothing to park)."""

@@ -1,0 +1,58 @@
+"""What registration keeps about a pending request, an account and a password reset (plain records).
+
+The request's lifecycle rules are in ``account.py``; these are the data that go with it, stored as they
+are on registration's private state topic (``AccountStateRecorded.state``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class PendingDetails:
+    """What the form said, kept with the pending request until the link is used (then it is the account)."""
+
+    nir: str
+    first_name: str
+    birth_name: str
+    email: str
+    password_hash: str
+    birth_year_month: str
+    phone_landline: str | None = None
+    phone_mobile: str | None = None
+    address: dict[str, Any] | None = None
+    highest_diploma: str = "not_given"
+    apprenticeship_contract: bool = False
+    cgu: dict[str, str] = field(default_factory=dict)
+    purpose: str = "signup"  # "signup", or a decoy: "existing_account" / "pending_request"
+
+
+@dataclass
+class Account:
+    holder_id: str
+    nir: str
+    first_name: str
+    birth_name: str
+    email: str
+    password_hash: str
+    birth_year_month: str
+    activated_at: str
+    request_id: str
+    phone_landline: str | None = None
+    phone_mobile: str | None = None
+    address: dict[str, Any] | None = None
+    highest_diploma: str = "not_given"
+    cgu: dict[str, str] = field(default_factory=dict)
+    sessions_valid_after: float = 0.0  # a password reset revokes every session opened before it
+
+
+@dataclass
+class PasswordReset:
+    reset_id: str
+    holder_id: str
+    requested_at: str
+    token_sha256: str | None = None
+    expires_at: str | None = None
+    used_at: str | None = None

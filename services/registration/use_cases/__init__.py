@@ -1,0 +1,32 @@
+"""Registration's use cases, each taking the ports it needs (``ports.py``); built in ``app/main.py``.
+
+- ``signup.py``: the form, the captcha's verdict, resends, activation, purge (registration owns the
+  workflow and asks the captcha and the mailer by command);
+- ``sessions.py``: login, sessions, logout;
+- ``password_reset.py``: the reset link and the new password;
+- ``queries.py``: what the pages and the API show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.registration.domain.account import LifecyclePolicy
+from services.registration.domain.cgu import CguDocument
+from services.registration.use_cases.password_reset import PasswordResets
+from services.registration.use_cases.queries import Views
+from services.registration.use_cases.sessions import LogIn
+from services.registration.use_cases.signup import SignUp
+
+
+@dataclass(frozen=True)
+class Registration:
+    """Every use case, as the HTTP routes and the subscribers receive them."""
+
+    signup: SignUp
+    login: LogIn
+    resets: PasswordResets
+    views: Views
+    cgu: CguDocument
+    policy: LifecyclePolicy
+    page_key: bytes  # signs the pages' CSRF and CGU tokens (domain-separated from its other uses)

@@ -1,0 +1,99 @@
+"""What registration's use cases need from the outside world, as ``typing.Protocol``s.
+
+The Redis + Kafka adapter (``adapters/store.py``) and the in-memory fake (``tests/unit/fakes.py``) both
+implement :class:`RegistrationStore`; ``tests/unit/test_store_contract.py`` runs the same tests on both.
+Events are built by an :class:`EventFactory` and handed to the store, which writes them in the same
+transaction as the state change that causes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Any, Protocol
+
+from contracts.base import EventData
+from contracts.topics import TopicSpec
+from eventing.publishing import OutgoingEvent
+from services.registration.domain.account import SignupRequest
+from services.registration.domain.records import Account, PasswordReset, PendingDetails
+
+Clock = Callable[[], datetime]
+
+
+class LockBusy(Exception):
+    """Someone else holds the lock of this request for longer than we may wait (answered with a 503)."""
+
+
+class EventFactory(Protocol):
+    def event(
+        self, topic: TopicSpec, data: EventData, *, key: str, correlation_id: str, event_id: str | None = None
+    ) -> OutgoingEvent: ...
+
+
+class Requests(Protocol):
+    async def request(self, request_id: str) -> tuple[SignupRequest, PendingDetails] | None: ...
+    async def save_request(self, req: SignupRequest, details: PendingDetails, *events: OutgoingEvent) -> None: ...
+    async def latest_request(self, holder_id: str) -> tuple[SignupRequest, PendingDetails] | None: ...
+    async def request_for_link(self, token_sha256: str) -> str | None: ...
+    async def is_gone(self, request_id: str) -> bool: ...
+    async def forget_request(self, req: SignupRequest) -> None: ...
+    def request_ids(self) -> AsyncIterator[str]: ...
+    async def wait_for_change(self, request_id: str, seen: SignupRequest, timeout_s: float) -> None:
+        """Return once the stored request differs from ``seen`` (at once if it already does), or after
+        ``timeout_s``: woken by the write itself (a push, not a poll)."""
+        ...
+
+    async def set_challenge(self, request_id: str, public: dict[str, Any], ttl_s: int) -> None: ...
+    async def challenge(self, request_id: str) -> dict[str, Any] | None: ...
+
+
+class Accounts(Protocol):
+    async def account(self, holder_id: str) -> Account | None: ...
+    async def save_account(self, account: Account, *events: OutgoingEvent) -> None: ...
+    async def open_account(
+        self, account: Account, request: SignupRequest, details: PendingDetails, *events: OutgoingEvent
+    ) -> None: ...
+
+
+class Resets(Protocol):
+    async def save_reset(self, reset: PasswordReset, ttl_s: int, *events: OutgoingEvent) -> None: ...
+    async def reset(self, reset_id: str) -> PasswordReset | None: ...
+    async def reset_for_link(self, token_sha256: str) -> PasswordReset | None: ...
+    async def reset_used(self, account: Account, reset: PasswordReset) -> None: ...
+
+
+class Sessions(Protocol):
+    async def open_session(self, sid: str, holder_id: str, ttl_s: int) -> None: ...
+    async def session_holder(self, sid: str) -> str | None: ...
+    async def close_session(self, sid: str) -> None: ...
+    async def close_all_sessions(self, holder_id: str) -> None: ...
+
+
+class Throttles(Protocol):
+    async def count(self, key: str, ttl_s: int) -> int:
+        """A fixed-window counter: the number of hits in this window, this one included."""
+        ...
+
+    async def claim(self, key: str, ttl_s: int) -> bool:
+        """A cooldown: true the first time within ``ttl_s``."""
+        ...
+
+    async def failures(self, key: str, since: float) -> list[float]: ...
+    async def add_failure(self, key: str, at: float, keep_s: int) -> None: ...
+    async def clear_failures(self, key: str) -> None: ...
+    def locked(self, name: str, ttl_ms: int = 10_000, wait_s: float = 0.0) -> AbstractAsyncContextManager[None]:
+        """Exclusive for ``ttl_ms`` at most; waits up to ``wait_s`` for a holder, then raises LockBusy."""
+        ...
+
+
+class RegistrationStore(Requests, Accounts, Resets, Sessions, Throttles, Protocol):
+    """Everything registration keeps (one adapter implements it all)."""
+
+
+class AccessTokens(Protocol):
+    ttl_s: int
+
+    def issue(self, holder_id: str, session_id: str) -> str: ...
+    def verify(self, token: str) -> dict[str, object]: ...

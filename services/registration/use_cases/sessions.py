@@ -1,0 +1,101 @@
+"""Login, sessions and logout. A login never tells whether a NIR has an account."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from services.registration.domain.errors import DomainError
+from services.registration.domain.login_policy import evaluate_login
+from services.registration.domain.nir import parse_login_nir
+from services.registration.domain.password import normalise_password
+from services.registration.use_cases.common import Hashing, HolderIds, utc_now
+from services.registration.use_cases.ports import AccessTokens, Accounts, Clock, Sessions, Throttles
+
+
+@dataclass(frozen=True)
+class LoginRefused:
+    code: str  # "invalid_credentials", "too_many_attempts" or "locked"
+    message: str
+    retry_after_s: int = 0
+
+
+@dataclass(frozen=True)
+class LoginAccepted:
+    holder_id: str
+    session_id: str
+    access_token: str
+
+
+INVALID_CREDENTIALS = LoginRefused("invalid_credentials", "Numéro de sécurité sociale ou mot de passe incorrect.")
+
+
+class SessionStore(Accounts, Sessions, Throttles, Protocol):
+    """What logging in needs (the one store adapter provides it)."""
+
+
+@dataclass
+class LogIn:
+    store: SessionStore
+    hashing: Hashing
+    holder_ids: HolderIds
+    tokens: AccessTokens
+    session_ttl_s: int
+    clock: Clock = utc_now
+
+    def __post_init__(self) -> None:
+        # Verifying against this when the NIR is unknown keeps the answer's timing the same.
+        self._dummy_hash = self.hashing.hasher.hash(secrets.token_urlsafe(16))
+
+    async def log_in(self, raw_nir: str, password: str, client: str) -> LoginAccepted | LoginRefused:
+        now = self.clock()
+        try:
+            holder_id: str | None = self.holder_ids.of(parse_login_nir(raw_nir))
+        except (DomainError, ValueError):
+            holder_id = None
+        # A string that cannot be a NIR has no account to protect: it counts against the client's address
+        # only. (One shared "invalid NIR" counter would let anyone lock out every holder who mistypes.)
+        nir_key = f"nir:{holder_id}" if holder_id else None
+        address_key = f"addr:{client}"
+        since = (now - timedelta(hours=1)).timestamp()
+        decision = evaluate_login(
+            [datetime.fromtimestamp(t, UTC) for t in await self.store.failures(nir_key, since)] if nir_key else [],
+            [datetime.fromtimestamp(t, UTC) for t in await self.store.failures(address_key, since)],
+            now,
+        )
+        if not decision.allowed:
+            return LoginRefused(decision.code, decision.message, decision.retry_after_seconds)
+        account = await self.store.account(holder_id) if holder_id else None
+        password = normalise_password(password or "")
+        ok = await self.hashing.verify(account.password_hash if account else self._dummy_hash, password)
+        if account is None or not ok:
+            for key in (nir_key, address_key):
+                if key:
+                    await self.store.add_failure(key, now.timestamp(), keep_s=3600)
+            return INVALID_CREDENTIALS
+        await self.store.clear_failures(f"nir:{account.holder_id}")
+        if self.hashing.needs_rehash(account.password_hash):
+            account.password_hash = await self.hashing.hash(password)
+            await self.store.save_account(account)
+        session_id = secrets.token_urlsafe(24)
+        await self.store.open_session(session_id, account.holder_id, self.session_ttl_s)
+        return LoginAccepted(account.holder_id, session_id, self.tokens.issue(account.holder_id, session_id))
+
+    async def holder_of(self, session_id: str) -> str | None:
+        return await self.store.session_holder(session_id) if session_id else None
+
+    async def refresh(self, session_id: str) -> str | None:
+        holder_id = await self.holder_of(session_id)
+        return self.tokens.issue(holder_id, session_id) if holder_id else None
+
+    async def log_out(self, session_id: str) -> None:
+        await self.store.close_session(session_id)
+
+    def session_of_token(self, access_token: str) -> str:
+        """The session an access token was issued for ("" if the token is not ours or has expired)."""
+        try:
+            return str(self.tokens.verify(access_token).get("sid", ""))
+        except Exception:
+            return ""
