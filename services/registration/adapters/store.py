@@ -2,13 +2,13 @@
 
 Every change goes to ``registration.account-state.v1`` first, **in one Kafka transaction with the events
 it causes** (``SecurityCheckRequested``, ``MailRequested``, ``AccountActivated`` …: a crash can no longer
-leave a request without its check or its mail), then to Redis. Redis values carry the record's offset as their version and a write never replaces
-a newer version, so the rebuild of a wiped Redis (:meth:`RegistrationStore.rebuild`), the start-up
-catch-up of the last minutes (:meth:`RegistrationStore.catch_up`, for a crash between the commit and the
-Redis write) and live writes can interleave in any order. A purged request leaves a tombstone
-(``reg:gone:<id>``): an event naming it is dropped as proven gone, while an event naming a request not
-known *yet* is held (``RetryLater``). Login sessions and throttling counters are short-lived and are not
-rebuilt.
+leave a request without its check or its mail), then to Redis. Redis values carry the record's offset as
+their version and a write never replaces a newer version, so the rebuild of a wiped Redis
+(:meth:`RegistrationStore.rebuild`), the start-up catch-up of the last minutes
+(:meth:`RegistrationStore.catch_up`, for a crash between the commit and the Redis write) and live writes
+can interleave in any order. A purged request leaves a tombstone (``reg:gone:<id>``): an event naming it
+is dropped as proven gone, while an event naming a request not known *yet* is held (``RetryLater``). Login
+sessions and throttling counters are short-lived and are not rebuilt.
 """
 
 from __future__ import annotations

@@ -34,6 +34,8 @@ from services.mailer.domain import (
 BASE_URL = "https://moncompteformation.test"
 NOW = datetime(2025, 3, 1, 13, 5, tzinfo=UTC)
 TO = "chloe.dupont@exemple.fr"
+TOKEN = "T" * 43
+DAY, HOUR = timedelta(hours=24), timedelta(hours=1)
 FOOTER = "Merci de ne pas répondre directement à ce courriel"
 SIGNATURE = "Votre correspondant CPF"
 
@@ -41,11 +43,11 @@ SIGNATURE = "Votre correspondant CPF"
 def make_request(kind: MailKind, settings: MailSettings, first_name: str | None = "Chloé") -> MailRequest:
     match kind:
         case MailKind.CONFIRMATION:
-            return ConfirmationMail(TO, first_name, ConfirmationLink.build(settings, "T" * 43, NOW, NOW + timedelta(hours=24)))
+            return ConfirmationMail(TO, first_name, ConfirmationLink.build(settings, TOKEN, NOW, NOW + DAY))
         case MailKind.WELCOME:
             return WelcomeMail(TO, first_name)
         case MailKind.PASSWORD_RESET:
-            return PasswordResetMail(TO, first_name, PasswordResetLink.build(settings, "T" * 43, NOW, NOW + timedelta(hours=1)))
+            return PasswordResetMail(TO, first_name, PasswordResetLink.build(settings, TOKEN, NOW, NOW + HOUR))
         case MailKind.DUPLICATE_SIGNUP:
             return DuplicateSignupMail(TO, first_name, attempted_at=NOW - timedelta(minutes=3))
     raise AssertionError(kind)
