@@ -35,12 +35,14 @@ def service_env(state: stack.StackState, name: str, extra: dict[str, str] | None
 
 
 def ensure_keys(keys_dir: Path) -> None:
-    """Local secrets shared by registration and rights (on Kubernetes: Secrets). Made once, kept."""
+    """Local secrets shared by two services (on Kubernetes: Secrets), made once before either starts:
+    the holder-id key (registration, rights), the link key (registration, mailer), the session keys."""
     keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    holder_key = keys_dir / "holder-id.key"
-    if not holder_key.exists():
-        holder_key.write_text(os.urandom(32).hex())
-        holder_key.chmod(0o600)
+    for shared in ("holder-id.key", "link-token.key"):
+        key_file = keys_dir / shared
+        if not key_file.exists():
+            key_file.write_text(os.urandom(32).hex())
+            key_file.chmod(0o600)
     pem = keys_dir / "session-signing.pem"
     if not pem.exists():
         from cryptography.hazmat.primitives import serialization

@@ -17,7 +17,7 @@ from contracts.base import EventData
 from contracts.compat import breaking_changes
 from contracts.envelope import Envelope, EnvelopeError
 from contracts.identity import holder_id
-from contracts.registration import AccountRequested
+from contracts.registration import MailRequested
 from contracts.schemas import SCHEMA_DIR, file_name, payload_models, schema_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,15 +55,15 @@ def test_every_payload_stays_compatible_with_its_published_schema(model: type[Ev
 
 
 def test_the_compatibility_check_refuses_what_would_break_a_consumer() -> None:
-    base = schema_of(AccountRequested)
-    fields = {name: (info.annotation, info) for name, info in AccountRequested.model_fields.items()}
+    base = schema_of(MailRequested)
+    fields = {name: (info.annotation, info) for name, info in MailRequested.model_fields.items()}
 
-    without_email = {k: v for k, v in fields.items() if k != "email"}
-    removed = create_model("Removed", __base__=EventData, **without_email).model_json_schema()  # type: ignore[call-overload]
-    assert "field email was removed" in breaking_changes(base, removed)
+    without_to = {k: v for k, v in fields.items() if k != "to"}
+    removed = create_model("Removed", __base__=EventData, **without_to).model_json_schema()  # type: ignore[call-overload]
+    assert "field to was removed" in breaking_changes(base, removed)
 
-    retyped = create_model("Retyped", __base__=EventData, **{**fields, "expires_at": (int, ...)})  # type: ignore[call-overload]
-    assert any("expires_at changed type" in p for p in breaking_changes(base, retyped.model_json_schema()))
+    retyped = create_model("Retyped", __base__=EventData, **{**fields, "mail_id": (int, ...)})  # type: ignore[call-overload]
+    assert any("mail_id changed type" in p for p in breaking_changes(base, retyped.model_json_schema()))
 
     required = create_model("Required", __base__=EventData, **{**fields, "new": (str, ...)})  # type: ignore[call-overload]
     assert "field new became required" in breaking_changes(base, required.model_json_schema())
@@ -72,17 +72,19 @@ def test_the_compatibility_check_refuses_what_would_break_a_consumer() -> None:
     assert breaking_changes(base, optional.model_json_schema()) == []
 
     narrowed = json.loads(json.dumps(base))
-    narrowed["properties"]["purpose"]["enum"] = ["signup"]
+    narrowed["properties"]["kind"]["enum"] = ["confirmation"]
     assert any("lost enumeration values" in p for p in breaking_changes(base, narrowed))
 
 
 def test_envelope_travels_as_cloudevents_binary_headers() -> None:
-    event = AccountRequested(
-        request_id="r1",
-        holder_id="h" * 64,
-        email="a@example.org",
+    event = MailRequested(
+        mail_id="confirmation:r1:first",
+        kind="confirmation",
+        to="a@example.org",
         first_name="Léa",
-        expires_at=datetime(2026, 12, 1, tzinfo=UTC),
+        holder_id="h" * 64,
+        subject_id="r1",
+        link_expires_at=datetime(2026, 12, 1, tzinfo=UTC),
     )
     env = Envelope.for_event(event, producer="registration", correlation_id="r1")
     headers = env.to_headers()

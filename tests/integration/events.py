@@ -10,7 +10,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from contracts.base import EventData
 from contracts.envelope import Envelope
-from contracts.registration import AccountActivated, AccountRequested
+from contracts.registration import AccountActivated, SecurityCheckRequested
 from contracts.topics import TopicSpec, physical_topics
 from tests.conftest import Platform
 from tests.support.kafka import Record, publish_raw, read_topic
@@ -37,18 +37,9 @@ async def publish_event(
     return envelope
 
 
-def account_requested(
-    request_id: str, email: str, *, purpose: str = "signup", first_name: str = "Léa", holder_id: str | None = None
-) -> AccountRequested:
-    return AccountRequested(
-        request_id=request_id,
-        holder_id=holder_id or secrets.token_hex(32),
-        email=email,
-        first_name=first_name,
-        expires_at=datetime.now(UTC) + timedelta(days=7),
-        channel="api",
-        purpose=purpose,
-    )
+def security_check_requested(request_id: str) -> SecurityCheckRequested:
+    expires_at = datetime.now(UTC) + timedelta(days=7)
+    return SecurityCheckRequested(request_id=request_id, expires_at=expires_at, channel="api")
 
 
 def account_activated(request_id: str, holder_id: str) -> AccountActivated:

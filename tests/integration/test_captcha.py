@@ -23,7 +23,7 @@ from contracts import topics
 from services.captcha.domain.rate_limit import RateAction, RateLimitPolicy, rate_window
 from tests.conftest import Platform
 from tests.integration.conftest import Restart
-from tests.integration.events import account_requested, new_request_id, publish_event, read_all, records_for
+from tests.integration.events import new_request_id, publish_event, read_all, records_for, security_check_requested
 from tests.support.journey import Holder, answer, current_challenge, server_side_answer, sign_up, wrong_choice
 from tests.support.kafka import eventually
 
@@ -44,8 +44,8 @@ async def issued_for(platform: Platform, request_id: str) -> dict[str, Any]:
     """Publish a real ``AccountRequested`` and return the ``CaptchaChallengeIssued`` it leads to."""
     await publish_event(
         platform,
-        topics.ACCOUNT_REQUESTED,
-        account_requested(request_id, f"captcha.{secrets.token_hex(4)}@example.org"),
+        topics.SECURITY_CHECK_REQUESTED,
+        security_check_requested(request_id),
         key=request_id,
         correlation_id=request_id,
     )
@@ -78,7 +78,7 @@ def assert_french_error(resp: httpx.Response, status: int, code: str | None = No
     return error
 
 
-async def test_account_requested_issues_a_challenge_whose_public_part_reveals_no_answer(
+async def test_a_requested_check_issues_a_challenge_whose_public_part_reveals_no_answer(
     platform: Platform, http: httpx.AsyncClient
 ) -> None:
     request_id = new_request_id("issue")
@@ -125,18 +125,19 @@ async def test_account_requested_issues_a_challenge_whose_public_part_reveals_no
     assert again.content == pictures[0]  # a reload shows the same picture
 
 
-async def test_a_redelivered_account_requested_issues_no_second_challenge(
+async def test_a_redelivered_check_request_issues_no_second_challenge(
     platform: Platform, http: httpx.AsyncClient
 ) -> None:
     request_id = new_request_id("redeliver")
-    event = account_requested(request_id, f"captcha.{secrets.token_hex(4)}@example.org")
-    first = await publish_event(platform, topics.ACCOUNT_REQUESTED, event, key=request_id, correlation_id=request_id)
+    event = security_check_requested(request_id)
+    asked = topics.SECURITY_CHECK_REQUESTED
+    first = await publish_event(platform, asked, event, key=request_id, correlation_id=request_id)
     [issued] = await records_for(platform, topics.CHALLENGE_ISSUED, request_id)
     # The same event again (a redelivery) and the same request under a new event id (a producer retry).
     await publish_event(
-        platform, topics.ACCOUNT_REQUESTED, event, key=request_id, correlation_id=request_id, event_id=first.event_id
+        platform, asked, event, key=request_id, correlation_id=request_id, event_id=first.event_id
     )
-    await publish_event(platform, topics.ACCOUNT_REQUESTED, event, key=request_id, correlation_id=request_id)
+    await publish_event(platform, asked, event, key=request_id, correlation_id=request_id)
     records = await records_for(platform, topics.CHALLENGE_ISSUED, request_id, count=2)
     assert {r.json()["challenge_id"] for r in records} == {issued.json()["challenge_id"]}
     assert (await public_challenge(http, request_id))["challenge_id"] == issued.json()["challenge_id"]

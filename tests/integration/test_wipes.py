@@ -9,8 +9,8 @@ vanished mid-check (the holder renews and finishes).
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,6 +19,7 @@ import pytest
 from redis.asyncio import Redis
 
 from contracts import topics
+from contracts.links import link_token
 from tests.conftest import Platform
 from tests.support.journey import Holder, answer, confirmation_link, current_challenge, server_side_answer, sign_up
 from tests.support.kafka import eventually, read_topic
@@ -96,13 +97,13 @@ async def test_a_mail_queued_when_the_mailer_redis_is_wiped_still_goes_out_once_
     try:
         passed = await answer(http, challenge["challenge_id"], request_id, choice_id=right["choice_id"])
         assert passed.status_code == 200, passed.text
-        # The link is announced (its hash only) and the mail waits for the SMTP server.
-        announced = await read_topic(
+        # Registration asked for the mail (and recorded its link); the mail waits for the SMTP server.
+        asked = await read_topic(
             platform.kafka,
-            topics.CONFIRMATION_LINK_SENT.name,
+            topics.MAIL_REQUESTED.name,
             until=lambda rs: any(r.key == request_id for r in rs),
         )
-        hashes = {r.json()["token_sha256"] for r in announced if r.key == request_id}
+        [mail_id] = {r.json()["mail_id"] for r in asked if r.key == request_id}
         await mailer.flushdb()
         await eventually(lambda: mailer.exists("mail:rebuilt"), timeout=60)
     finally:
@@ -114,7 +115,8 @@ async def test_a_mail_queued_when_the_mailer_redis_is_wiped_still_goes_out_once_
     assert len(platform.smtp.mails_to(holder.email)) == 1  # once, not once per life of the queue
     link = confirmation_link(mail.text())
     token = parse_qs(urlsplit(link).query)["token"][0]
-    assert hashes == {hashlib.sha256(token.encode()).hexdigest()}  # the very link announced before the wipe
+    link_key = bytes.fromhex((Path(platform.state.var) / "keys" / "link-token.key").read_text().strip())
+    assert token == link_token(link_key, mail_id)  # the very link registration recorded before the wipe
     landing = await follow(http, link)
     assert landing.status_code == 200, landing.text
 
