@@ -36,10 +36,14 @@ def _plural(count: int, singular: str, plural: str) -> str:
 
 
 def format_duration_fr(duration: timedelta) -> str:
-    """``24 heures``, ``1 heure``, ``1 heure et 30 minutes``, ``2 jours``: how long a link stays valid."""
-    total_minutes = int(duration.total_seconds() // 60)
+    """``24 heures``, ``1 heure``, ``1 heure et 30 minutes``, ``2 jours``: how long a link stays valid.
+
+    Rounded to the minute (a link issued a few milliseconds before its command was stamped is still a
+    "24 heures" link); under a minute (test settings) it is ``moins d'une minute``, never an error: a
+    mail must not fail over its wording."""
+    total_minutes = round(duration.total_seconds() / 60)
     if total_minutes <= 0:
-        raise ValueError("duration must be at least one minute")
+        return "moins d'une minute"
     days, rest = divmod(total_minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
     # Durations up to two days read better in hours ("48 heures") as on most French sites.

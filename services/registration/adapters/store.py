@@ -114,7 +114,12 @@ class RegistrationStore:
             found = await self.request(request_id)
             if found is None or found[0] != seen:
                 return
-            await channel.get_message(ignore_subscribe_messages=True, timeout=max(0.0, timeout_s))
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + max(0.0, timeout_s)
+            # The subscription's own confirmation comes first and is skipped (get_message then returns None).
+            while (left := deadline - loop.time()) > 0:
+                if await channel.get_message(ignore_subscribe_messages=True, timeout=left) is not None:
+                    return
 
     async def request(self, request_id: str) -> tuple[SignupRequest, PendingDetails] | None:
         if not request_id or len(request_id) > 64:

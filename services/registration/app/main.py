@@ -26,12 +26,12 @@ from services.registration.app.api import router
 from services.registration.domain.account import LifecyclePolicy
 from services.registration.domain.cgu import CguDocument
 from services.registration.domain.ids import SignedIds
+from services.registration.domain.password import PasswordHasher
 from services.registration.settings import Settings
-from services.registration.use_cases import Registration
-from services.registration.use_cases.common import Hashing, HolderIds
+from services.registration.use_cases import Registration, ports
+from services.registration.use_cases.common import Hashing, HolderIds, utc_now
 from services.registration.use_cases.mails import MailDesk
 from services.registration.use_cases.password_reset import PasswordResets
-from services.registration.use_cases.ports import EventFactory
 from services.registration.use_cases.queries import Views
 from services.registration.use_cases.sessions import LogIn
 from services.registration.use_cases.signup import SignUp, SignupLimits
@@ -200,21 +200,24 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
 
 def compose(
     settings: Settings,
-    store: RegistrationStore,
-    events: EventFactory,
+    store: ports.RegistrationStore,
+    events: ports.EventFactory,
     holder_key: bytes,
-    tokens: AccessTokens,
+    tokens: ports.AccessTokens,
     policy: LifecyclePolicy,
+    *,
+    hasher: PasswordHasher | None = None,
+    clock: ports.Clock = utc_now,
 ) -> Registration:
     """The use cases, wired to their ports (the adapters or, in tests, the fakes)."""
-    hashing = Hashing(Argon2PasswordHasher())
+    hashing = Hashing(hasher or Argon2PasswordHasher())
     holder_ids, ids = HolderIds(holder_key), SignedIds(holder_key)  # domain-separated uses of one key
     mails = MailDesk(events, settings.link_key())
     cgu = CguDocument.from_text(settings.cgu_version, CGU_TEXT)
     limits = SignupLimits(settings.allow_test_email_domains, settings.signups_per_address)
     return Registration(
-        signup=SignUp(store, events, mails, hashing, holder_ids, ids, cgu, policy, limits),
-        login=LogIn(store, hashing, holder_ids, tokens, settings.session_ttl_s),
+        signup=SignUp(store, events, mails, hashing, holder_ids, ids, cgu, policy, limits, clock),
+        login=LogIn(store, hashing, holder_ids, tokens, settings.session_ttl_s, clock),
         resets=PasswordResets(
             store,
             mails,
@@ -223,8 +226,9 @@ def compose(
             ids,
             timedelta(hours=settings.password_reset_ttl_h),
             settings.reset_cooldown_s,
+            clock,
         ),
-        views=Views(store, policy),
+        views=Views(store, policy, clock),
         cgu=cgu,
         policy=policy,
         page_key=holder_key,

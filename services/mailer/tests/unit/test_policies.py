@@ -225,6 +225,9 @@ def test_format_datetime_fr(moment: datetime, expected: str) -> None:
         (timedelta(hours=48), "48 heures"),
         (timedelta(days=7), "7 jours"),
         (timedelta(days=3, hours=2, minutes=1), "3 jours, 2 heures et 1 minute"),
+        # A link stamped a few milliseconds after registration issued it is still a "24 heures" link.
+        (timedelta(hours=23, minutes=59, seconds=59, milliseconds=990), "24 heures"),
+        (timedelta(seconds=6), "moins d'une minute"),  # short test settings: never a failed mail
     ],
 )
 def test_format_duration_fr(duration: timedelta, expected: str) -> None:

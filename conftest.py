@@ -1,0 +1,20 @@
+"""Fixtures every test folder may use (``tests/`` and each service's ``tests/``)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # ``tests`` is not an installed package
+from tests.support.redis_server import private_redis  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real Redis of the suite's own (started like the stack's), for the store contract tests; each
+    test flushes what it needs."""
+    with private_redis() as url:
+        yield url
