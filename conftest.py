@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # ``tests`` is not an installed package
-from tests.support.redis_server import private_redis  # noqa: E402
+from tests.support.redis_server import private_redis
 
 
 @pytest.fixture(scope="session")

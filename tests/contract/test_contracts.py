@@ -16,7 +16,6 @@ from contracts import topics
 from contracts.base import EventData
 from contracts.compat import breaking_changes
 from contracts.envelope import Envelope, EnvelopeError
-from contracts.identity import holder_id
 from contracts.registration import MailRequested
 from contracts.schemas import SCHEMA_DIR, file_name, payload_models, schema_of
 
@@ -122,19 +121,6 @@ def test_no_event_has_a_password_field_and_only_registration_reads_its_private_s
         assert not any("password" in name and "reset" not in name for name in _field_names(schema_of(model)))
     assert topics.ACCOUNT_STATE.consumers == ("registration",)
     assert topics.ACCOUNT_STATE.audience is topics.Audience.INTERNAL
-
-
-def test_holder_id_is_the_same_in_contracts_and_in_the_registration_domain() -> None:
-    from services.registration.domain.nir import Nir
-    from services.registration.domain.nir import holder_id as domain_holder_id
-
-    key = bytes(range(32))
-    for raw in ("1900575118924", "2850620A12345".replace("0A", "2A"), "1690299123456"):
-        try:
-            nir = Nir.parse(raw)
-        except Exception:
-            continue
-        assert holder_id(nir.value, key) == domain_holder_id(nir, key)
 
 
 def _subscriptions(service: str) -> set[str]:

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "local"))
-import stack  # noqa: E402 - deploy/local/stack.py
+import stack
 
 
 @contextmanager

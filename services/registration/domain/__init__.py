@@ -3,7 +3,6 @@
 - :func:`~.signup.validate_signup` for the sign-up form (all field errors at once);
 - :class:`~.account.SignupRequest` for the request lifecycle, :func:`~.account.decide_start`;
 - :func:`~.login_policy.evaluate_login` before checking a password;
-- :func:`~.nir.holder_id` for the pseudonymous id used on partner-facing topics;
 - :func:`~.cgu.accept_cgu` to record the CGU acceptance.
 """
 
@@ -36,7 +35,7 @@ from services.registration.domain.login_policy import (
     Verdict,
     evaluate_login,
 )
-from services.registration.domain.nir import BirthYearMonth, Nir, NirError, holder_id, parse_nir_with_key
+from services.registration.domain.nir import BirthYearMonth, Nir, NirError, parse_nir_with_key
 from services.registration.domain.password import PasswordHasher, check_password, normalise_password
 from services.registration.domain.signup import SignupForm, ValidSignup, validate_signup
 
@@ -77,7 +76,6 @@ __all__ = [
     "check_password",
     "decide_start",
     "evaluate_login",
-    "holder_id",
     "needs_reacceptance",
     "normalise_password",
     "parse_nir_with_key",

@@ -32,8 +32,6 @@ stray log line cannot leak it. Use :attr:`Nir.value` deliberately when the clear
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -204,7 +202,7 @@ class Nir:
     """A structurally valid 13-character NIR, normalised (upper-case, no separators), key excluded.
 
     The key is not part of the identity: the login form asks for the 13 characters only, so the
-    same holder must get the same :func:`holder_id` with or without it.
+    same holder must get the same holder id (``contracts.identity``) with or without it.
     """
 
     value: str = field(repr=False)
@@ -360,20 +358,3 @@ def nir_and_key_errors(raw_nir: str, raw_key: str) -> tuple[Nir | None, list[Fie
             except NirError as key_exc:
                 errors.append(key_exc.to_field_error())
         return None, errors
-
-
-HOLDER_ID_MIN_KEY_BYTES = 16
-_HOLDER_ID_CONTEXT = b"mcf/holder-id/v1\x00"
-
-
-def holder_id(nir: Nir, key: bytes) -> str:
-    """The pseudonymous id of a holder on partner-facing topics: HMAC-SHA256 of the NIR, 64 hex chars.
-
-    Keyed, because the NIR space is small and structured: a plain hash could be reversed by trying
-    every plausible number. The key is a platform secret; rotating it changes every holder id, so it
-    is versioned with the context string. Computed on the 13 normalised characters (no check key),
-    so sign-up and login (which asks for the 13 characters only) give the same id.
-    """
-    if len(key) < HOLDER_ID_MIN_KEY_BYTES:
-        raise ValueError(f"the holder-id key must be at least {HOLDER_ID_MIN_KEY_BYTES} bytes")
-    return hmac.new(key, _HOLDER_ID_CONTEXT + nir.value.encode("ascii"), hashlib.sha256).hexdigest()

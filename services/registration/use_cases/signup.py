@@ -28,7 +28,7 @@ from services.registration.domain.account import (
     UnknownLink,
     decide_start,
 )
-from services.registration.domain.cgu import CguDocument
+from services.registration.domain.cgu import CguAcceptance, CguDocument, Channel, accept_cgu
 from services.registration.domain.errors import DomainError, FieldError
 from services.registration.domain.ids import SignedIds
 from services.registration.domain.records import Account, PendingDetails
@@ -116,7 +116,8 @@ class SignUp:
             StartDecision.EXISTING_ACCOUNT: "existing_account",
             StartDecision.PENDING_REQUEST: "pending_request",
         }[decision]
-        details = self._details(valid, password_hash, now, channel, purpose)
+        by: Channel = "api" if channel == "api" else "web"
+        details = self._details(valid, password_hash, accept_cgu(self.cgu, form.cgu_accepted, now, by), purpose)
         if account is not None:  # the warning goes to the real owner, never to the address just typed
             details.email, details.first_name = account.email, account.first_name
         request = SignupRequest.start(request_id, holder_id, now, self.policy)
@@ -124,7 +125,7 @@ class SignUp:
         check = self.events.event(
             topics.SECURITY_CHECK_REQUESTED,
             SecurityCheckRequested(
-                request_id=request_id, expires_at=request.expires_at, channel="api" if channel == "api" else "web"
+                request_id=request_id, expires_at=request.expires_at, channel=by
             ),
             key=request_id,
             correlation_id=request_id,
@@ -133,9 +134,8 @@ class SignUp:
         await self.store.save_request(request, details, check)
         return SignupAccepted(request_id)
 
-    def _details(
-        self, valid: ValidSignup, password_hash: str, now: datetime, channel: str, purpose: str
-    ) -> PendingDetails:
+    @staticmethod
+    def _details(valid: ValidSignup, password_hash: str, cgu: CguAcceptance, purpose: str) -> PendingDetails:
         address = None
         if valid.address is not None:
             address = {k: getattr(valid.address, k) for k in valid.address.__dataclass_fields__}
@@ -151,12 +151,7 @@ class SignUp:
             address=address,
             highest_diploma=valid.highest_diploma.value,
             apprenticeship_contract=valid.apprenticeship_contract,
-            cgu={
-                "version": self.cgu.version,
-                "text_sha256": self.cgu.text_sha256,
-                "accepted_at": now.isoformat(),
-                "channel": channel,
-            },
+            cgu=cgu.as_dict(),
             purpose=purpose,
         )
 
