@@ -6,7 +6,8 @@ are on registration's private state topic (``AccountStateRecorded.state``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from datetime import datetime
 from typing import Any
 
 
@@ -46,6 +47,12 @@ class Account:
     highest_diploma: str = "not_given"
     cgu: dict[str, str] = field(default_factory=dict)
     sessions_valid_after: float = 0.0  # a password reset revokes every session opened before it
+
+    @classmethod
+    def opened_from(cls, details: PendingDetails, holder_id: str, request_id: str, at: datetime) -> Account:
+        """The account a confirmed request becomes: what the form said, minus what only a request needs."""
+        kept = {f.name: getattr(details, f.name) for f in fields(cls) if hasattr(details, f.name)}
+        return cls(**kept, holder_id=holder_id, request_id=request_id, activated_at=at.isoformat())
 
 
 @dataclass

@@ -261,22 +261,7 @@ class SignUp:
                 active = request.activate(link_sha256, now)
             except AlreadyActive:
                 return Activation(request.holder_id, already_active=True)
-            account = Account(
-                holder_id=request.holder_id,
-                nir=details.nir,
-                first_name=details.first_name,
-                birth_name=details.birth_name,
-                email=details.email,
-                password_hash=details.password_hash,
-                birth_year_month=details.birth_year_month,
-                activated_at=now.isoformat(),
-                request_id=request.request_id,
-                phone_landline=details.phone_landline,
-                phone_mobile=details.phone_mobile,
-                address=details.address,
-                highest_diploma=details.highest_diploma,
-                cgu=details.cgu,
-            )
+            account = Account.opened_from(details, request.holder_id, request.request_id, now)
             activated = self.events.event(
                 topics.ACCOUNT_ACTIVATED,
                 AccountActivated(
