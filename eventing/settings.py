@@ -66,14 +66,40 @@ class ConnectionSettings(BaseSettings):
         return kwargs
 
 
-class LinkKey(BaseSettings):
+class ServiceSettings(BaseSettings):
+    """What every service reads, declared once: its broker, its Redis, where it listens, its local keys.
+
+    Each service's ``Settings`` derives from this and only changes the defaults that differ (its Redis
+    database and its port). Kafka's security settings are :class:`ConnectionSettings`."""
+
+    model_config = SettingsConfigDict(env_prefix="MCF_", extra="ignore")
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8100
+    public_base_url: str = "http://127.0.0.1:8000"  # what holders' browsers see (links, secure cookies)
+    # Local secrets are generated once under this folder; on Kubernetes they come from Secrets.
+    keys_dir: Path = Path("var/local/keys")
+
+
+class HolderKey(ServiceSettings):
+    """The key of the pseudonymous holder id (``contracts.identity``), held by registration, which names
+    holders by it, and rights, which meets their NIRs in partner declarations. A Kubernetes Secret
+    (``holder-id-key``, hex); locally generated once under ``keys_dir``."""
+
+    holder_id_key: SecretStr | None = None
+
+    def holder_key(self) -> bytes:
+        configured = self.holder_id_key.get_secret_value() if self.holder_id_key else None
+        return hex_key(self.keys_dir, "holder-id.key", configured, secrets.token_hex(32))
+
+
+class LinkKey(ServiceSettings):
     """The key the e-mailed links' tokens are derived from (``contracts.links``), held by registration,
     which records the links, and the mailer, which writes them. A Kubernetes Secret (``link-token-key``,
     hex); locally generated once under ``keys_dir``."""
 
-    model_config = SettingsConfigDict(env_prefix="MCF_", extra="ignore")
-
-    keys_dir: Path = Path("var/local/keys")
     link_token_key: SecretStr | None = None
 
     def link_key(self) -> bytes:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from pydantic import SecretStr
-from pydantic_settings import SettingsConfigDict
 
 from eventing.settings import LinkKey
 from services.mailer.adapters.smtp import SmtpSettings
@@ -14,13 +13,8 @@ from services.mailer.domain.settings import MailSettings
 
 
 class Settings(LinkKey):  # the link key (shared with registration)
-    model_config = SettingsConfigDict(env_prefix="MCF_", extra="ignore")
-
-    kafka_bootstrap_servers: str = "127.0.0.1:9092"
     redis_url: str = "redis://127.0.0.1:6379/2"
-    http_host: str = "127.0.0.1"
     http_port: int = 8103
-    public_base_url: str = "http://127.0.0.1:8000"
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025

@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 from pydantic import SecretStr
-from pydantic_settings import SettingsConfigDict
 
-from eventing.settings import LinkKey
+from eventing.settings import HolderKey, LinkKey
 
 
-class Settings(LinkKey):  # the link key (shared with the mailer)
-    model_config = SettingsConfigDict(env_prefix="MCF_", extra="ignore")
-
-    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+class Settings(LinkKey, HolderKey):  # the link key (shared with the mailer), the holder-id key (with rights)
     redis_url: str = "redis://127.0.0.1:6379/0"
-    http_host: str = "127.0.0.1"
     http_port: int = 8101
-    public_base_url: str = "http://127.0.0.1:8000"
 
-    # Secrets. Locally they are generated once under keys_dir (LinkKey's); on Kubernetes they come from Secrets.
-    holder_id_key: SecretStr | None = None  # hex; else keys_dir/holder-id.key
+    # Secrets: generated once under keys_dir locally, Kubernetes Secrets in a cluster.
     session_private_key_pem: SecretStr | None = None  # else keys_dir/session-signing.pem
 
     cgu_version: str = "2026-01"

@@ -1,18 +1,13 @@
-"""The service's secrets: the holder-id key and the session-signing key pair."""
+"""The session-signing key pair (the shared symmetric keys are in ``eventing.settings``)."""
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from eventing.secrets import hex_key, read_or_create
-
-
-def holder_id_key(keys_dir: Path, configured_hex: str | None) -> bytes:
-    return hex_key(keys_dir, "holder-id.key", configured_hex, secrets.token_hex(32))
+from eventing.secrets import read_or_create
 
 
 def session_signing_key(keys_dir: Path, configured_pem: str | None) -> Ed25519PrivateKey:

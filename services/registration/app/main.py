@@ -18,7 +18,7 @@ from contracts.captcha import CaptchaChallengeIssued, CaptchaFailed, CaptchaPass
 from eventing.consuming import declare_publisher, subscribe
 from eventing.service import ServiceRuntime, every, in_background
 from services.registration.adapters.argon2_hasher import Argon2PasswordHasher
-from services.registration.adapters.keys import holder_id_key, session_signing_key
+from services.registration.adapters.keys import session_signing_key
 from services.registration.adapters.store import RegistrationStore
 from services.registration.adapters.tokens import AccessTokens
 from services.registration.app import web
@@ -98,9 +98,7 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
         settings.keys_dir,
         settings.session_private_key_pem.get_secret_value() if settings.session_private_key_pem else None,
     )
-    holder_key = holder_id_key(
-        settings.keys_dir, settings.holder_id_key.get_secret_value() if settings.holder_id_key else None
-    )
+    holder_key = settings.holder_key()
     reg = compose(settings, store, rt.publisher, holder_key, AccessTokens(signing, settings.access_token_ttl_s), policy)
     broker, guard = rt.broker, rt.guard
 
