@@ -4,8 +4,8 @@ AccountRequested subscriber and the public HTTP API to those."""
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 
 from fastapi import FastAPI, Request
@@ -26,9 +26,34 @@ from services.captcha.use_cases.media import ChallengeMedia
 from services.captcha.use_cases.ports import ChallengeBusy
 from services.captcha.use_cases.rebuild import rebuild
 
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def http_api(use_cases: CaptchaUseCases, lifespan: Lifespan | None = None) -> FastAPI:
+    """The public HTTP API over ``use_cases`` (the routes find them in ``app.state``)."""
+    app = FastAPI(
+        title="Contrôle de sécurité (captcha)",
+        lifespan=lifespan,
+        openapi_url="/api/v1/captcha/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.captcha = use_cases
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_r: Request, exc: RequestValidationError) -> JSONResponse:
+        return error(422, "invalid", details=[{"loc": list(e["loc"]), "type": e["type"]} for e in exc.errors()])
+
+    @app.exception_handler(ChallengeBusy)
+    async def busy(_r: Request, _exc: ChallengeBusy) -> JSONResponse:
+        return error(409, "busy")
+
+    app.include_router(routes.router)
+    return app
 
 
 def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
@@ -52,25 +77,8 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
             yield
         renderer.shutdown()
 
-    app = FastAPI(
-        title="Contrôle de sécurité (captcha)",
-        lifespan=lifespan,
-        openapi_url="/api/v1/captcha/openapi.json",
-        docs_url=None,
-        redoc_url=None,
-    )
-    app.state.captcha = CaptchaUseCases(checks, media, store, RedisRateCounter(rt.redis), now)
+    app = http_api(CaptchaUseCases(checks, media, store, RedisRateCounter(rt.redis), now), lifespan)
     rt.add_operational_routes(app)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(_r: Request, exc: RequestValidationError) -> JSONResponse:
-        return error(422, "invalid", details=[{"loc": list(e["loc"]), "type": e["type"]} for e in exc.errors()])
-
-    @app.exception_handler(ChallengeBusy)
-    async def busy(_r: Request, _exc: ChallengeBusy) -> JSONResponse:
-        return error(409, "busy")
-
-    app.include_router(routes.router)
     return rt, app
 
 
