@@ -1,4 +1,5 @@
-"""Challenges in Redis, with a TTL: the answers never leave the server."""
+"""The captcha's Redis adapters: challenges (with their answers, never leaving the server), rendered
+media and rate-limit counters, each with a TTL."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from redis.asyncio import Redis
 from eventing.redis_store import as_text
 from services.captcha.domain.challenge import Challenge
 from services.captcha.domain.records import challenge_from_record, challenge_to_record
+from services.captcha.use_cases.ports import ChallengeBusy
 
 # A dead or passed challenge is kept a while after expiry so that late answers get "410 Gone"
 # rather than "404 Not Found", and replays of a passed answer are recognised as such.
@@ -21,13 +23,12 @@ REQUEST_TTL_S = 8 * 24 * 3600
 LOCK_WAIT_S = 2.0
 
 
-class ChallengeBusy(Exception):
-    """Another answer for the same challenge is being judged right now."""
-
-
 class RedisChallengeStore:
-    def __init__(self, redis: Redis) -> None:
+    """Implements ``ChallengeStore``."""
+
+    def __init__(self, redis: Redis, *, lock_wait_s: float = LOCK_WAIT_S) -> None:
         self._r = redis
+        self._lock_wait_s = lock_wait_s
 
     async def save(self, challenge: Challenge, now: datetime) -> None:
         ttl = max(1, int((challenge.expires_at - now).total_seconds())) + KEEP_AFTER_EXPIRY_S
@@ -65,20 +66,6 @@ class RedisChallengeStore:
     async def mark_rebuilt(self) -> None:
         await self._r.set("captcha:rebuilt", b"1")
 
-    async def cached_media(self, key: str) -> bytes | None:
-        raw = await self._r.get(f"captcha:media:{key}")
-        return raw if isinstance(raw, bytes) else None
-
-    async def cache_media(self, key: str, data: bytes, ttl_s: int) -> None:
-        await self._r.set(f"captcha:media:{key}", data, ex=max(1, ttl_s))
-
-    async def count(self, key: str, ttl_s: int) -> int:
-        pipe = self._r.pipeline()
-        pipe.incr(key)
-        pipe.expire(key, ttl_s, nx=True)
-        count, _ = await pipe.execute()
-        return int(count)
-
     @asynccontextmanager
     async def judging(self, challenge_id: str) -> AsyncIterator[None]:
         """One answer at a time per challenge, so two simultaneous right answers pass only once.
@@ -86,7 +73,7 @@ class RedisChallengeStore:
         A second answer waits its turn (judging takes milliseconds); only a lock held for long is "busy".
         """
         key = f"captcha:lock:{challenge_id}"
-        deadline = asyncio.get_running_loop().time() + LOCK_WAIT_S
+        deadline = asyncio.get_running_loop().time() + self._lock_wait_s
         while not await self._r.set(key, b"1", nx=True, px=5000):
             if asyncio.get_running_loop().time() > deadline:
                 raise ChallengeBusy(challenge_id)
@@ -95,3 +82,31 @@ class RedisChallengeStore:
             yield
         finally:
             await self._r.delete(key)
+
+
+class RedisMediaCache:
+    """Implements ``MediaCache``."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._r = redis
+
+    async def cached(self, key: str) -> bytes | None:
+        raw = await self._r.get(f"captcha:media:{key}")
+        return raw if isinstance(raw, bytes) else None
+
+    async def keep(self, key: str, data: bytes, ttl_s: int) -> None:
+        await self._r.set(f"captcha:media:{key}", data, ex=max(1, ttl_s))
+
+
+class RedisRateCounter:
+    """Implements ``RateCounter``: ``INCR``, and the expiry set by the first increment only."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._r = redis
+
+    async def count(self, key: str, ttl_s: int) -> int:
+        pipe = self._r.pipeline()
+        pipe.incr(key)
+        pipe.expire(key, ttl_s, nx=True)
+        count, _ = await pipe.execute()
+        return int(count)

@@ -1,0 +1,1 @@
+"""The captcha's use cases: plain functions and small classes over the ports of :mod:`.ports`."""
