@@ -1,6 +1,7 @@
 """The mailer's use cases against in-memory fakes of their ports: what registration asks for is queued once
 (``QueueRequestedMails``), refilled from the journal after a wipe, and sent, retried, refused or capped
-(``MailSender.send_one``), with the reports registration and operators read."""
+(``MailSender.send_one``), with the reports registration and operators read. Both use cases share one
+wiring of fakes (``Mailer``), hence one module somewhat over 300 lines."""
 
 from __future__ import annotations
 
