@@ -139,6 +139,3 @@ class MailerState:
         pipe.expire(key, window_s, nx=True)
         count, _ = await pipe.execute()
         return int(count)
-
-    async def uncount_send(self, recipient_key: str) -> None:
-        await self._r.decr(f"mail:cap:{recipient_key}")
