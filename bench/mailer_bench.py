@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
+from contracts.links import link_token
 from services.mailer.adapters.smtp import SmtpMailer, SmtpSettings
 from services.mailer.adapters.templates import JinjaTemplateRenderer
 from services.mailer.domain.links import ConfirmationLink
@@ -38,6 +39,7 @@ from services.mailer.domain.policies import RecipientCap, RetryPolicy
 from services.mailer.domain.settings import MailSettings
 
 SETTINGS = MailSettings(public_base_url="https://moncompteformation.example")
+LINK_KEY = os.urandom(32)  # the links' tokens are derived from it and the mail id (contracts.links)
 
 
 def free_port() -> int:
@@ -66,9 +68,9 @@ def start_sink(port: int) -> subprocess.Popen[bytes]:
 
 def confirmation(renderer: JinjaTemplateRenderer, i: int) -> EmailMessage:
     now = datetime.now(UTC)
-    mail = ConfirmationMail(
-        to=f"titulaire.{i}@example.org", first_name="Chloé", link=ConfirmationLink.mint(SETTINGS, now)
-    )
+    token = link_token(LINK_KEY, f"confirmation:bench-{i}:first")
+    link = ConfirmationLink.build(SETTINGS, token, now, now + timedelta(hours=24))
+    mail = ConfirmationMail(to=f"titulaire.{i}@example.org", first_name="Chloé", link=link)
     return compose(mail, settings=SETTINGS, renderer=renderer, event_id=str(uuid.uuid4()), now=now).message
 
 
@@ -124,15 +126,16 @@ async def bench_smtp(port: int, messages: list[EmailMessage], pool: int, seconds
 
 
 class NullPublisher:
-    async def publish(self, *_args: Any, **_kwargs: Any) -> None:
+    async def publish(self, *_args: Any, **_kwargs: Any) -> object:
         return None
 
 
 async def bench_queue(port: int, redis_url: str, renderer: JinjaTemplateRenderer, n: int, workers: int) -> Row:
     from redis.asyncio import Redis
 
-    from services.mailer.adapters.redis_state import MailerState, MailJob
-    from services.mailer.sender import MailSender
+    from services.mailer.adapters.redis_state import MailerState
+    from services.mailer.domain.jobs import MailJob
+    from services.mailer.use_cases.sending import MailSender
 
     redis = Redis.from_url(redis_url)
     await redis.flushdb()
@@ -143,7 +146,6 @@ async def bench_queue(port: int, redis_url: str, renderer: JinjaTemplateRenderer
     state = MailerState(redis, no_journal)
     now = datetime.now(UTC)
     for i in range(n):
-        link = ConfirmationLink.mint(SETTINGS, now)
         await state.enqueue(
             MailJob(
                 job_id=f"confirmation:bench-{i}:first",
@@ -153,10 +155,8 @@ async def bench_queue(port: int, redis_url: str, renderer: JinjaTemplateRenderer
                 cause_event_id=str(uuid.uuid4()),
                 correlation_id=f"bench-{i}",
                 subject_id=f"bench-{i}",
-                token=link.token,
-                token_sha256=link.token_hash,
-                link_expires_at=link.expires_at.isoformat(),
-                link_url=link.url,
+                link_issued_at=now.isoformat(),
+                link_expires_at=(now + timedelta(hours=24)).isoformat(),
             ),
             now,
         )
@@ -164,7 +164,8 @@ async def bench_queue(port: int, redis_url: str, renderer: JinjaTemplateRenderer
     sender = MailSender(
         state,
         smtp,
-        NullPublisher(),  # type: ignore[arg-type]
+        NullPublisher(),
+        LINK_KEY,  # the sender derives each link's token while composing, as in the service
         renderer,
         SETTINGS,
         RetryPolicy(base_delay=timedelta(seconds=0.1), max_delay=timedelta(seconds=1)),

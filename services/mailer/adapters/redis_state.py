@@ -24,7 +24,8 @@ from eventing.redis_store import as_text
 from services.mailer.domain.jobs import MailJob
 
 log = logging.getLogger("mailer.state")
-Journal = Callable[[MailJobRecorded], Awaitable[None]]
+# Writes one record to the journal topic (``ports.Journal`` is the other end: reading it back).
+JournalWriter = Callable[[MailJobRecorded], Awaitable[None]]
 # What the journal never holds: the consumed record that queued the job (it is on its own topic already).
 _NOT_JOURNALLED = ("trigger",)
 
@@ -53,7 +54,7 @@ def journalled(job: MailJob) -> dict[str, Any]:
 
 
 class MailerState:
-    def __init__(self, redis: Redis, journal: Journal) -> None:
+    def __init__(self, redis: Redis, journal: JournalWriter) -> None:
         self._r = redis
         self._journal = journal
         self._claim = redis.register_script(_CLAIM)
@@ -138,6 +139,3 @@ class MailerState:
         pipe.expire(key, window_s, nx=True)
         count, _ = await pipe.execute()
         return int(count)
-
-    async def uncount_send(self, recipient_key: str) -> None:
-        await self._r.decr(f"mail:cap:{recipient_key}")

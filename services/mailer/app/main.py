@@ -24,7 +24,7 @@ from services.mailer.adapters.redis_state import MailerState
 from services.mailer.adapters.smtp import SmtpMailer
 from services.mailer.adapters.templates import JinjaTemplateRenderer
 from services.mailer.settings import Settings
-from services.mailer.use_cases.ports import TriggerRecord
+from services.mailer.use_cases.ports import MailQueue, MessageSender, TriggerRecord
 from services.mailer.use_cases.requests import QueueRequestedMails
 from services.mailer.use_cases.sending import MailSender
 
@@ -40,7 +40,10 @@ def _trigger(message: KafkaMessage) -> TriggerRecord:
 Trigger = Annotated[TriggerRecord, Depends(_trigger)]
 
 
-def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
+def build(
+    settings: Settings | None = None, *, queue: MailQueue | None = None, smtp: MessageSender | None = None
+) -> tuple[ServiceRuntime, FastAPI]:
+    """The service, wired to Redis and SMTP unless a test passes its own ``queue`` and ``smtp`` (fakes)."""
     settings = settings or Settings()
     rt = ServiceRuntime.create("mailer", kafka_bootstrap=settings.kafka_bootstrap_servers, redis_url=settings.redis_url)
     mail = settings.mail()
@@ -50,7 +53,7 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
     async def journal(record: MailJobRecorded) -> None:
         await rt.publisher.publish(topics.MAIL_JOBS, record, key=record.job_id, correlation_id=record.job_id)
 
-    state = MailerState(rt.redis, journal)
+    state = queue or MailerState(rt.redis, journal)
     link_key = settings.link_key()
     requests = QueueRequestedMails(state, clock=lambda: datetime.now(UTC))
     journal_topic = KafkaJournal(settings.kafka_bootstrap_servers)
@@ -63,7 +66,9 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
     for produced in (topics.MAIL_SENT, topics.MAIL_FAILED, topics.MAIL_JOBS):
         declare_publisher(broker, produced)
 
-    smtp = SmtpMailer(settings.smtp())
+    pool: SmtpMailer | None = None  # the SMTP connections this process opened (closed when it stops)
+    if smtp is None:
+        smtp = pool = SmtpMailer(settings.smtp())
     sender = MailSender(
         state,
         smtp,
@@ -84,14 +89,13 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
         senders = asyncio.create_task(sender.run(settings.senders))
         try:
             # Consumers and senders wait while a wiped (or first-started) Redis is refilled from the topics.
-            async with in_background(
-                rt.watch_state(state.needs_rebuild, lambda: requests.rebuild(journal_topic))
-            ):
+            async with in_background(rt.watch_state(state.needs_rebuild, lambda: requests.rebuild(journal_topic))):
                 yield
         finally:
             sender.stop()
             await senders
-            await smtp.close()
+            if pool is not None:
+                await pool.close()
             await rt.stop()
 
     app = FastAPI(title="Mailer", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
