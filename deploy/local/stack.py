@@ -253,8 +253,7 @@ def start_kafka(state: StackState, cache: Path) -> None:
                 *java[1:],
                 "kafka.tools.StorageTool",
                 "format",
-                "-t",
-                cluster_id,
+                f"--cluster-id={cluster_id}",  # one argument: a random id may start with "-"
                 "-c",
                 str(props),
                 "--ignore-formatted",

@@ -28,6 +28,8 @@ class MailJob:
     # The consumed record that queued the job (a ``ports.TriggerRecord``): parked on its topic's
     # dead-letter topic if the mail fails for good.
     trigger: dict[str, Any] | None = field(default=None, repr=False)
+    # The SMTP server accepted it: only the report and the completion may be missing (never sent again).
+    accepted_at: str | None = None
     # Failed for good (5xx, retries exhausted, recipient cap): only the reports may be missing.
     failure: str | None = None
     failure_code: int | None = None

@@ -7,10 +7,10 @@ event that queued the mail on its dead-letter topic (``<topic>.dlq``, see ``adap
 A mail refused by the recipient cap emits ``MailFailed`` only: it is a decision, not a fault, and there
 is nothing for an operator to replay.
 
-Once SMTP accepted a mail, ``MailSent`` reports it to registration, then the job is completed (a crash in
-between sends it again with the same Message-ID, and the report again with the same event id). A failure
-verdict is written on the job before it is reported (``failure``), so a crash or a Kafka hiccup between
-the two repeats the report, never the SMTP transaction. A link's token is derived from the job's id
+Once SMTP accepted a mail, that is written on the job (``accepted_at``), then ``MailSent`` reports it and
+the job is completed; a failure verdict is likewise written on the job before it is reported
+(``failure``). A crash or a Kafka outage between a verdict and its report repeats the report (with the
+same event id, absorbed downstream), never the SMTP transaction. A link's token is derived from the job's id
 (``contracts.links``), here, while composing: it is stored nowhere.
 """
 
@@ -100,6 +100,9 @@ class MailSender:
         if job.failure is not None:  # failed for good before a crash or a Kafka hiccup: report it
             await self._report_failed(job)
             return True
+        if job.accepted_at is not None:  # accepted by SMTP before a crash or a Kafka hiccup: report it
+            await self._finish_sent(job)
+            return True
         if job.attempts == 0 and kind.counts_against_recipient_cap:
             sent = await self.state.count_send(recipient_cap_key(job.to), int(self.cap.window.total_seconds()))
             if not self.cap.allows_count(sent - 1):
@@ -138,9 +141,15 @@ class MailSender:
             await self._give_up(job, exc.code, str(exc), type(exc).__name__)
             return True
         MAILS.labels(job.kind, "sent").inc()
-        await self._report_sent(job, now)
-        await self.state.complete(job)
+        job.accepted_at = now.isoformat()
+        await self.state.reschedule(job, now + timedelta(seconds=self.lease_s))  # the verdict, before its report
+        await self._finish_sent(job)
         return True
+
+    async def _finish_sent(self, job: MailJob) -> None:
+        assert job.accepted_at is not None
+        await self._report_sent(job, datetime.fromisoformat(job.accepted_at))
+        await self.state.complete(job)
 
     def _request(self, job: MailJob) -> MailRequest:
         kind = MailKind(job.kind)

@@ -36,7 +36,7 @@ async def queue(request: pytest.FixtureRequest) -> AsyncIterator[Queue]:
     if request.param == "fake":
         yield Queue(FakeMailQueue(journal), journal)
         return
-    redis = Redis.from_url(request.getfixturevalue("redis_server"))
+    redis = Redis.from_url(request.getfixturevalue("redis_url"))
     await redis.flushdb()
     try:
         yield Queue(MailerState(redis, journal.write), journal)

@@ -309,6 +309,30 @@ async def test_a_failure_is_recorded_before_it_is_reported_so_a_lost_report_repe
     assert mailer.smtp.sent == []  # one SMTP transaction only: the verdict was not asked for again
 
 
+async def test_an_accepted_mail_whose_report_is_lost_is_reported_again_never_sent_again(mailer: Mailer) -> None:
+    # What the fault suite caught: Kafka down right after SMTP accepted a welcome mail sent it a second time.
+    await mailer.ask(command())
+    publish = mailer.publisher.publish
+    outages = [ConnectionError("Kafka is down")]
+
+    async def flaky(*args: object, **kwargs: object) -> object:
+        if outages:
+            raise outages.pop()
+        return await publish(*args, **kwargs)  # type: ignore[arg-type]
+
+    mailer.publisher.publish = flaky  # type: ignore[method-assign]
+    with pytest.raises(ConnectionError):
+        await mailer.sender.send_one()
+    assert len(mailer.smtp.sent) == 1 and not await mailer.queue.was_sent("confirmation:r1:first")
+
+    mailer.clock.advance(120)  # the lease ran out: the job comes back, accepted already
+    assert await mailer.sender.send_one()
+    assert len(mailer.smtp.sent) == 1  # one SMTP transaction only
+    [report] = mailer.publisher.on(topics.MAIL_SENT)
+    assert report.data.sent_at == NOW  # type: ignore[attr-defined]  # when SMTP accepted it, not when reported
+    assert await mailer.queue.was_sent("confirmation:r1:first")
+
+
 async def test_the_recipient_cap_stops_mail_bombing_but_not_the_welcome(
     settings: MailSettings, renderer: JinjaTemplateRenderer
 ) -> None:
