@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -44,13 +44,14 @@ class Ports:
     captcha: int = 8102
     mailer: int = 8103
     rights: int = 8104
+    oidc: int = 8105  # the OpenID Connect provider playing FranceConnect (oidc_provider.py)
 
     @classmethod
     def free(cls) -> Ports:
         """Distinct free ports, for a test stack that must not collide with ``make run``."""
         socks = []
         try:
-            for _ in range(10):
+            for _ in fields(cls):
                 s = socket.socket()
                 s.bind((LOOPBACK, 0))
                 socks.append(s)
@@ -419,7 +420,7 @@ def down(var: Path) -> None:
     state = StackState.load(var)
     if state is None:
         return
-    for name in ("nginx", "maildev", "kafka", "redis"):
+    for name in ("nginx", "oidc", "maildev", "kafka", "redis"):
         pid = state.pids.pop(name, None)
         if pid:
             stop_pid(pid, name, grace=20 if name == "kafka" else 5)
