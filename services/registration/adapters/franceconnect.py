@@ -6,6 +6,8 @@ claims with Authlib's OpenID Connect rules (``iss``, ``aud``, ``exp``, ``iat``, 
 ``at_hash``) plus the assurance level ``acr``. The userinfo answer is FranceConnect's signed JWT
 (``application/jwt``: signature, ``iss``, ``aud`` checked) or plain JSON (the local provider's); in both
 cases its ``sub`` must be the ID token's. Every failure ends as one of the port's typed errors.
+
+A little over 300 lines on purpose: the whole flow and its checks read in order in one place.
 """
 
 from __future__ import annotations
