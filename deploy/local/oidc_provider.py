@@ -19,11 +19,8 @@ Standard library only, like stack.py, so it runs before anything else is install
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
-import shutil
-import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -46,33 +43,7 @@ DEFAULT_PORT = 8105
 
 def libs(cache: Path) -> Path:
     """The provider's classpath, downloaded once from Maven Central and cached by the POM's hash."""
-    digest = hashlib.sha256(POM.read_bytes()).hexdigest()[:16]
-    target = cache / f"oidc-libs-{digest}"
-    if (target / ".complete").exists():
-        return target
-    if shutil.which("mvn") is None or shutil.which("java") is None:
-        raise RuntimeError("the OpenID Connect provider needs java (17+) and mvn on PATH")
-    stack.log("fetching the OpenID Connect provider jars from Maven Central (once)")
-    tmp = target.with_suffix(".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    subprocess.run(  # noqa: S603 - fixed argv built here
-        [
-            "mvn",
-            "-B",
-            "-q",
-            "-f",
-            str(POM),
-            "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies",
-            "-DincludeScope=runtime",
-            f"-DoutputDirectory={tmp}",
-            "-Dmdep.prependGroupId=true",
-        ],
-        check=True,
-    )
-    (tmp / ".complete").write_text(digest)
-    shutil.rmtree(target, ignore_errors=True)
-    tmp.rename(target)
-    return target
+    return stack.maven_libs(POM, cache, "oidc-libs")
 
 
 def config(acr_by_client: Mapping[str, str] | None = None, *, login_page: Path = LOGIN_PAGE) -> dict[str, object]:

@@ -13,6 +13,7 @@ import shutil
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import date
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -28,6 +29,7 @@ from services.registration.identity_provider import (
     ProviderUnavailable,
     RejectionReason,
 )
+from services.registration.settings import FranceConnectSettings
 from tests.conftest import LOW_ASSURANCE_CLIENT_ID, ROOT, free_port, oidc_provider, stack
 from tests.support.franceconnect import MARIE, MARIE_SUBJECT, login_at_provider
 
@@ -52,19 +54,16 @@ def redis_url() -> Iterator[str]:
 
 
 def config(issuer: str, client_id: str = CLIENT_ID) -> FranceConnectConfig:
-    return FranceConnectConfig(
+    settings = FranceConnectSettings(
         issuer=issuer,
         client_id=client_id,
-        client_secret="local-test-secret",
+        client_secret="local-test-secret",  # the local provider checks no secret
         redirect_uri=REDIRECT_URI,
         post_logout_redirect_uri="http://127.0.0.1:9/deconnexion",
-        token_endpoint_auth_method="client_secret_post",
-        acr_values="eidas1",
-        scopes="openid given_name family_name birthdate birthplace birthcountry gender email preferred_username",
-        http_timeout_s=5,
-        clock_leeway_s=30,
-        login_lifetime_s=600,
     )
+    made = FranceConnectConfig.from_settings(settings)
+    assert made is not None
+    return made
 
 
 class Clock:
@@ -109,6 +108,15 @@ async def make_client(
     yield make
     for client in made:
         await client.aclose()
+
+
+async def refusal(client: FranceConnectClient, claims: dict[str, Any] | None = None) -> RejectionReason:
+    """Log in at the provider (with ``claims`` typed on its page) and return why the client refused it."""
+    start = await client.begin_login()
+    callback = await login_at_provider(start.authorization_url, claims=claims)
+    with pytest.raises(LoginRejected) as refused:
+        await client.complete_login(callback, start.state)
+    return refused.value.reason
 
 
 async def test_a_holder_logs_in_and_the_identity_is_the_one_the_provider_certified(
@@ -197,10 +205,7 @@ async def test_an_id_token_carrying_an_already_used_nonce_is_refused(
 
 async def test_an_identity_below_eidas1_is_refused(make_client: Callable[..., FranceConnectClient]) -> None:
     client = make_client(client_id=LOW_ASSURANCE_CLIENT_ID)  # the provider answers acr=eidas0 to this client
-    start = await client.begin_login()
-    with pytest.raises(LoginRejected) as refused:
-        await client.complete_login(await login_at_provider(start.authorization_url), start.state)
-    assert refused.value.reason is RejectionReason.INSUFFICIENT_ACR
+    assert await refusal(client) is RejectionReason.INSUFFICIENT_ACR
 
 
 async def test_a_typed_acr_on_the_login_page_cannot_raise_the_level(
@@ -208,11 +213,7 @@ async def test_a_typed_acr_on_the_login_page_cannot_raise_the_level(
 ) -> None:
     """The provider sets acr itself: a tester (or a forged login form) claiming eidas3 does not get it."""
     client = make_client(client_id=LOW_ASSURANCE_CLIENT_ID)
-    start = await client.begin_login()
-    callback = await login_at_provider(start.authorization_url, claims={**MARIE, "acr": "eidas3"})
-    with pytest.raises(LoginRejected) as refused:
-        await client.complete_login(callback, start.state)
-    assert refused.value.reason is RejectionReason.INSUFFICIENT_ACR
+    assert await refusal(client, claims={**MARIE, "acr": "eidas3"}) is RejectionReason.INSUFFICIENT_ACR
 
 
 async def test_an_expired_id_token_is_refused(make_client: Callable[..., FranceConnectClient]) -> None:
@@ -271,10 +272,7 @@ async def test_an_altered_id_token_is_refused(
     make_client: Callable[..., FranceConnectClient], alteration: Callable[[str], str]
 ) -> None:
     client = make_client(transport=AlteringProxy(alteration))
-    start = await client.begin_login()
-    with pytest.raises(LoginRejected) as refused:
-        await client.complete_login(await login_at_provider(start.authorization_url), start.state)
-    assert refused.value.reason is RejectionReason.INVALID_ID_TOKEN
+    assert await refusal(client) is RejectionReason.INVALID_ID_TOKEN
 
 
 async def test_a_provider_that_does_not_answer_gives_a_french_error(

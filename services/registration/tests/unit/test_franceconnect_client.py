@@ -22,6 +22,7 @@ from services.registration.identity_provider import (
     ProviderUnavailable,
     RejectionReason,
 )
+from services.registration.settings import FranceConnectSettings
 
 ISSUER = "https://fc.example.test/api/v2"
 CLIENT_ID = "mcf-client"
@@ -98,19 +99,14 @@ class ScriptedProvider:
 
 
 def make_client(provider: ScriptedProvider, pending: MemoryPendingLogins | None = None) -> FranceConnectClient:
-    config = FranceConnectConfig(
+    settings = FranceConnectSettings(
         issuer=ISSUER,
         client_id=CLIENT_ID,
         client_secret="secret-from-a-kubernetes-secret",  # a test value
         redirect_uri="https://www.example.test/connexion/franceconnect/retour",
-        post_logout_redirect_uri=None,
-        token_endpoint_auth_method="client_secret_post",
-        acr_values="eidas1",
-        scopes="openid given_name family_name birthdate birthplace birthcountry gender email preferred_username",
-        http_timeout_s=5,
-        clock_leeway_s=30,
-        login_lifetime_s=600,
     )
+    config = FranceConnectConfig.from_settings(settings)
+    assert config is not None
     return FranceConnectClient(config, pending or MemoryPendingLogins(), transport=httpx.MockTransport(provider.handle))
 
 
@@ -195,8 +191,6 @@ async def test_a_login_older_than_its_lifetime_is_refused() -> None:
 
 
 def test_the_settings_leave_franceconnect_off_until_configured() -> None:
-    from services.registration.settings import FranceConnectSettings
-
     assert FranceConnectConfig.from_settings(FranceConnectSettings()) is None
     configured = FranceConnectSettings(
         issuer=ISSUER + "/", client_id=CLIENT_ID, client_secret="s", redirect_uri="https://x.test/cb"
