@@ -230,19 +230,19 @@ async def test_an_expired_id_token_is_refused(make_client: Callable[..., FranceC
 
 
 class AlteringProxy(httpx.AsyncBaseTransport):
-    """Forwards to the real provider and rewrites the token endpoint's answer: what a network attacker
-    or a compromised relay would do."""
+    """Forwards to the real provider and rewrites the token endpoint's first answer: what a network
+    attacker or a compromised relay would do."""
 
     def __init__(self, alter_id_token: Callable[[str], str]) -> None:
         self._real = httpx.AsyncHTTPTransport()
-        self._alter = alter_id_token
+        self._alter: Callable[[str], str] | None = alter_id_token
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await self._real.handle_async_request(request)
-        if not request.url.path.endswith("/token"):
+        if self._alter is None or not request.url.path.endswith("/token"):
             return response
         body = json.loads(await response.aread())
-        body["id_token"] = self._alter(body["id_token"])
+        body["id_token"], self._alter = self._alter(body["id_token"]), None
         return httpx.Response(response.status_code, json=body)
 
     async def aclose(self) -> None:
@@ -273,6 +273,10 @@ async def test_an_altered_id_token_is_refused(
 ) -> None:
     client = make_client(transport=AlteringProxy(alteration))
     assert await refusal(client) is RejectionReason.INVALID_ID_TOKEN
+    # The next, untouched answer is accepted: the refusal was the alteration's, and the client still works.
+    start = await client.begin_login()
+    login = await client.complete_login(await login_at_provider(start.authorization_url), start.state)
+    assert login.identity.subject == MARIE_SUBJECT
 
 
 async def test_a_provider_that_does_not_answer_gives_a_french_error(

@@ -109,8 +109,9 @@ class FranceConnectClient:
         self._config = config
         self._pending = pending
         self._clock = clock
-        self._http = httpx.AsyncClient(timeout=config.http_timeout_s, transport=transport)
-        self._transport = transport
+        # One connection pool for every call to the provider; Authlib's short-lived clients borrow it.
+        self._transport = transport or httpx.AsyncHTTPTransport()
+        self._http = httpx.AsyncClient(timeout=config.http_timeout_s, transport=self._transport)
         self._metadata: dict[str, Any] | None = None
         self._metadata_at = 0.0
         self._keys: KeySet | None = None
@@ -126,12 +127,13 @@ class FranceConnectClient:
         await self._pending.save(
             state, PendingLogin(nonce=nonce, created_at=self._clock()), ttl_s=self._config.login_lifetime_s
         )
-        url, _ = self._oauth_client().create_authorization_url(
-            metadata["authorization_endpoint"],
-            state=state,
-            nonce=nonce,
-            acr_values=self._config.acr_values,
-        )
+        async with self._oauth_client() as client:
+            url, _ = client.create_authorization_url(
+                metadata["authorization_endpoint"],
+                state=state,
+                nonce=nonce,
+                acr_values=self._config.acr_values,
+            )
         return LoginStart(authorization_url=url, state=state)
 
     async def complete_login(self, query: Mapping[str, str], browser_state: str | None) -> CompletedLogin:
@@ -220,6 +222,7 @@ class FranceConnectClient:
     # --- the token and userinfo answers -----------------------------------------------------------
 
     def _oauth_client(self) -> AsyncOAuth2Client:
+        """A client per use: Authlib's keeps the last token it fetched, which must not outlive one login."""
         return AsyncOAuth2Client(
             client_id=self._config.client_id,
             client_secret=self._config.client_secret,
@@ -227,7 +230,7 @@ class FranceConnectClient:
             redirect_uri=self._config.redirect_uri,
             scope=self._config.scopes,
             timeout=self._config.http_timeout_s,
-            transport=self._transport,
+            transport=_Borrowed(self._transport),
         )
 
     async def _redeem(self, token_endpoint: str, code: str) -> Mapping[str, Any]:
@@ -317,6 +320,19 @@ class FranceConnectClient:
         except JoseError as exc:
             raise LoginRejected(RejectionReason.INVALID_USERINFO, exc.error) from None
         return dict(token.claims)
+
+
+class _Borrowed(httpx.AsyncBaseTransport):
+    """Lends the client's transport to a short-lived Authlib client, which closes what it was given."""
+
+    def __init__(self, transport: httpx.AsyncBaseTransport) -> None:
+        self._transport = transport
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self._transport.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        pass  # the pool belongs to FranceConnectClient and is closed by its aclose()
 
 
 __all__ = ["FranceConnectClient", "FranceConnectConfig", "IdentityProviderError"]
