@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "deploy" / "local"))
 
 import launcher as local_services  # noqa: E402 - deploy/local/launcher.py
+import oidc_provider  # noqa: E402 - deploy/local/oidc_provider.py
 import stack  # noqa: E402 - deploy/local/stack.py
 
 from tests.support.smtp_server import ControlledSmtpServer  # noqa: E402
@@ -83,3 +85,30 @@ def platform(stack_state: stack.StackState) -> Iterator[Platform]:
     finally:
         local_services.stop(stack_state)
         smtp.stop()
+
+
+# A client id the test provider answers with acr "eidas0" (below plain FranceConnect's eidas1), so the
+# client's refusal of a weaker assurance level is tested against the real provider.
+LOW_ASSURANCE_CLIENT_ID = "mcf-test-eidas0"
+
+
+@pytest.fixture(scope="session")
+def franceconnect() -> Iterator[oidc_provider.Provider]:
+    """The OpenID Connect provider playing FranceConnect (deploy/local/oidc_provider.py) on a free loopback
+    port, independent of the Kafka stack: only the tests that ask for it pay for its JVM."""
+    var = ROOT / "var" / f"test-oidc-{os.getpid()}"
+    shutil.rmtree(var, ignore_errors=True)
+    provider = oidc_provider.start(
+        var, free_port(), ROOT / "var" / "cache", acr_by_client={LOW_ASSURANCE_CLIENT_ID: "eidas0"}
+    )
+    try:
+        yield provider
+    finally:
+        stack.stop_pid(provider.pid, "oidc provider", grace=5)
+        shutil.rmtree(var, ignore_errors=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((stack.LOOPBACK, 0))
+        return int(s.getsockname()[1])

@@ -30,8 +30,23 @@ def service_env(state: stack.StackState, name: str, extra: dict[str, str] | None
             "PYTHONUNBUFFERED": "1",
         }
     )
+    if name == "registration":
+        env.update(franceconnect_env(state))
     env.update(extra or {})
     return env
+
+
+def franceconnect_env(state: stack.StackState) -> dict[str, str]:
+    """Registration's client of the local FranceConnect (oidc_provider.py); on Kubernetes the issuer and
+    URIs are FranceConnect's and the client id and secret come from Secrets (docs/identity.md)."""
+    gateway = f"http://{stack.LOOPBACK}:{state.ports.gateway}"
+    return {
+        "MCF_FRANCECONNECT_ISSUER": f"http://{stack.LOOPBACK}:{state.ports.oidc}/franceconnect",
+        "MCF_FRANCECONNECT_CLIENT_ID": "mcf-local",
+        "MCF_FRANCECONNECT_CLIENT_SECRET": "local-provider-checks-no-secret",
+        "MCF_FRANCECONNECT_REDIRECT_URI": f"{gateway}/connexion/franceconnect/retour",
+        "MCF_FRANCECONNECT_POST_LOGOUT_REDIRECT_URI": f"{gateway}/deconnexion",
+    }
 
 
 def ensure_keys(keys_dir: Path) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import launcher
+import oidc_provider
 import stack
 from supervisor import Supervisor
 
@@ -30,6 +31,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, on_signal)
     state = stack.up(var, stack.Ports(), with_maildev=True, with_nginx=True, cache=stack.ROOT / "var" / "cache")
     try:
+        franceconnect = oidc_provider.start_in_stack(state, stack.ROOT / "var" / "cache")
         launcher.start(state)
         p = state.ports
         print(
@@ -37,6 +39,7 @@ def main() -> None:
             f"    Sign-up page and API : http://{stack.LOOPBACK}:{p.gateway}/\n"
             f"    API (OpenAPI docs)   : http://{stack.LOOPBACK}:{p.gateway}/api/v1/docs\n"
             f"    E-mail inbox         : http://{stack.LOOPBACK}:{p.inbox}/\n"
+            f"    FranceConnect (local): {franceconnect.issuer}/.well-known/openid-configuration\n"
             f"    Logs                 : {var / 'logs'}\n"
             "  A crashed service is restarted with back-off (1 s, 2 s, 4 s … 30 s), as Kubernetes would.\n"
             "  Press Ctrl-C to stop.\n",

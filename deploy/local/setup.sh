@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the platform and its tests need on a fresh Debian machine of the `polyglot`
-# kind: Debian packages, the Python virtual environment, MailDev (npm) and the Kafka jars (Maven).
+# kind: Debian packages, the Python virtual environment, MailDev (npm), the Kafka and OpenID Connect provider
+# jars (Maven).
 # Idempotent: each step is skipped when its result is already there.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -44,6 +45,8 @@ fi
 
 # Kafka broker jars from Maven Central, cached under var/cache.
 .venv/bin/python -c "import sys; sys.path.insert(0, 'deploy/local'); import stack; from pathlib import Path; stack.kafka_libs(Path('var/cache').resolve())"
+# The OpenID Connect provider playing FranceConnect (mock-oauth2-server jars), cached the same way.
+.venv/bin/python -c "import sys; sys.path.insert(0, 'deploy/local'); import oidc_provider; from pathlib import Path; oidc_provider.libs(Path('var/cache').resolve())"
 # Strimzi and KEDA CRD schemas for the offline manifest validation (Maven Central, Go module proxy).
 bash deploy/k8s/fetch-schemas.sh >/dev/null
 echo "[setup] done"

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -44,13 +44,14 @@ class Ports:
     captcha: int = 8102
     mailer: int = 8103
     rights: int = 8104
+    oidc: int = 8105  # the OpenID Connect provider playing FranceConnect (oidc_provider.py)
 
     @classmethod
     def free(cls) -> Ports:
         """Distinct free ports, for a test stack that must not collide with ``make run``."""
         socks = []
         try:
-            for _ in range(10):
+            for _ in fields(cls):
                 s = socket.socket()
                 s.bind((LOOPBACK, 0))
                 socks.append(s)
@@ -157,15 +158,15 @@ def stop_pid(pid: int, what: str, grace: float = 15.0) -> None:
 # --- Kafka ---------------------------------------------------------------------------------------
 
 
-def kafka_libs(cache: Path) -> Path:
-    """The broker's classpath, downloaded once from Maven Central and cached by the POM's hash."""
-    digest = hashlib.sha256(KAFKA_POM.read_bytes()).hexdigest()[:16]
-    libs = cache / f"kafka-libs-{digest}"
+def maven_libs(pom: Path, cache: Path, name: str) -> Path:
+    """A POM's runtime classpath, downloaded once from Maven Central into ``cache/<name>-<POM hash>``."""
+    digest = hashlib.sha256(pom.read_bytes()).hexdigest()[:16]
+    libs = cache / f"{name}-{digest}"
     if (libs / ".complete").exists():
         return libs
     if shutil.which("mvn") is None or shutil.which("java") is None:
-        raise RuntimeError("Kafka needs java (17+) and mvn on PATH")
-    log("fetching the Kafka broker jars from Maven Central (once)")
+        raise RuntimeError(f"{name} needs java (17+) and mvn on PATH")
+    log(f"fetching {name} from Maven Central (once)")
     tmp = libs.with_suffix(".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     subprocess.run(  # noqa: S603
@@ -174,7 +175,7 @@ def kafka_libs(cache: Path) -> Path:
             "-B",
             "-q",
             "-f",
-            str(KAFKA_POM),
+            str(pom),
             "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies",
             "-DincludeScope=runtime",
             f"-DoutputDirectory={tmp}",
@@ -186,6 +187,11 @@ def kafka_libs(cache: Path) -> Path:
     shutil.rmtree(libs, ignore_errors=True)
     tmp.rename(libs)
     return libs
+
+
+def kafka_libs(cache: Path) -> Path:
+    """The broker's classpath, downloaded once from Maven Central and cached by the POM's hash."""
+    return maven_libs(KAFKA_POM, cache, "kafka-libs")
 
 
 KAFKA_SERVER_PROPERTIES = """\
@@ -418,7 +424,7 @@ def down(var: Path) -> None:
     state = StackState.load(var)
     if state is None:
         return
-    for name in ("nginx", "maildev", "kafka", "redis"):
+    for name in ("nginx", "oidc", "maildev", "kafka", "redis"):
         pid = state.pids.pop(name, None)
         if pid:
             stop_pid(pid, name, grace=20 if name == "kafka" else 5)
