@@ -23,13 +23,13 @@ from redis.asyncio import Redis
 from services.registration.adapters.franceconnect import FranceConnectClient, FranceConnectConfig
 from services.registration.adapters.pending_logins import RedisPendingLogins
 from services.registration.domain.nir import Sex
-from services.registration.identity_provider import (
+from services.registration.settings import FranceConnectSettings
+from services.registration.use_cases.identity import (
     LoginCancelled,
     LoginRejected,
     ProviderUnavailable,
     RejectionReason,
 )
-from services.registration.settings import FranceConnectSettings
 from tests.conftest import LOW_ASSURANCE_CLIENT_ID, ROOT, free_port, oidc_provider, stack
 from tests.support.franceconnect import MARIE, MARIE_SUBJECT, login_at_provider
 

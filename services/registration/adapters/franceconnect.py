@@ -1,4 +1,4 @@
-"""FranceConnect v2 through Authlib: the :class:`~services.registration.identity_provider.IdentityProvider`.
+"""FranceConnect v2 through Authlib: the :class:`~services.registration.use_cases.identity.IdentityProvider`.
 
 Authorization Code flow (docs/identity.md): Authlib builds the authorization URL and redeems the code;
 the ID token's signature is checked against the provider's JWKS (joserfc, Authlib's JOSE library), its
@@ -28,7 +28,8 @@ from joserfc.errors import ClaimError, JoseError
 from joserfc.jwk import KeySet
 
 from services.registration.domain.identity import IdentityClaimsError, identity_from_claims
-from services.registration.identity_provider import (
+from services.registration.settings import FranceConnectSettings
+from services.registration.use_cases.identity import (
     CompletedLogin,
     IdentityProviderError,
     LoginCancelled,
@@ -39,7 +40,6 @@ from services.registration.identity_provider import (
     ProviderUnavailable,
     RejectionReason,
 )
-from services.registration.settings import FranceConnectSettings
 
 # Secrets of 32 bytes: 43 URL-safe characters, above FranceConnect's minimum of 32 for state and nonce.
 SECRET_BYTES = 32

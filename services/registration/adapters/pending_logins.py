@@ -11,7 +11,7 @@ import json
 
 from redis.asyncio import Redis
 
-from services.registration.identity_provider import PendingLogin
+from services.registration.use_cases.identity import PendingLogin
 
 _PREFIX = "reg:fc:login:"
 

@@ -16,13 +16,13 @@ from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
 
 from services.registration.adapters.franceconnect import FranceConnectClient, FranceConnectConfig
-from services.registration.identity_provider import (
+from services.registration.settings import FranceConnectSettings
+from services.registration.use_cases.identity import (
     LoginRejected,
     PendingLogin,
     ProviderUnavailable,
     RejectionReason,
 )
-from services.registration.settings import FranceConnectSettings
 
 ISSUER = "https://fc.example.test/api/v2"
 CLIENT_ID = "mcf-client"
