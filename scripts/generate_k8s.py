@@ -1,5 +1,8 @@
 """Generate the Kafka-facing Kubernetes manifests from the topic catalog and the services' own wiring.
 
+(Over 300 lines on purpose: one script, run by hand and by the drift test, with each manifest kind a
+function.)
+
 Writes ``deploy/k8s/base/kafka/``:
 
 - ``topics.yaml``        a Strimzi ``KafkaTopic`` for every topic of ``contracts.topics.physical_topics()``

@@ -1,5 +1,7 @@
 """The local stack: Apache Kafka (KRaft, from Maven Central jars), Redis, an SMTP catcher and nginx.
 
+(Over 300 lines on purpose: a single standard-library script, runnable before anything is installed.)
+
 Used by ``make run`` (fixed ports, MailDev inbox) and by the test suite (free ports, fresh data, an SMTP
 server the suite controls). Standard library only, so it runs before anything else is installed.
 

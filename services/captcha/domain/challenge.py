@@ -1,4 +1,5 @@
-"""Challenges: issuing, checking answers, renewing.
+"""Challenges: issuing, checking answers, renewing. (Over 300 lines on purpose: the three operations share
+the challenge's invariants, kept in one module.)
 
 Pure functions over immutable values: every operation takes the current :class:`Challenge` and the
 time, and returns the new state to store plus a verdict. Randomness comes from an injected

@@ -1,5 +1,8 @@
 """FranceConnect v2 through Authlib: the :class:`~services.registration.use_cases.identity.IdentityProvider`.
 
+(Over 300 lines on purpose: every check of the protocol — state, nonce, issuer, audience, expiry, acr, the
+signed or plain userinfo — sits next to the others, as one security review reads them.)
+
 Authorization Code flow (docs/identity.md): Authlib builds the authorization URL and redeems the code;
 the ID token's signature is checked against the provider's JWKS (joserfc, Authlib's JOSE library), its
 claims with Authlib's OpenID Connect rules (``iss``, ``aud``, ``exp``, ``iat``, ``nonce``, ``azp``,

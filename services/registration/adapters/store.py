@@ -1,5 +1,8 @@
 """Registration's state: Redis for reads, its private compacted topic for durability.
 
+(Over 300 lines on purpose: one adapter implements the whole store port, so the Lua compare-and-set, the
+keys and the rebuild that must agree with them are read in one place.)
+
 Every change goes to ``registration.account-state.v1`` first, **in one Kafka transaction with the events
 it causes** (``SecurityCheckRequested``, ``MailRequested``, ``AccountActivated`` …: a crash can no longer
 leave a request without its check or its mail), then to Redis. Redis values carry the record's offset as

@@ -1,4 +1,5 @@
-"""The sign-up request's lifecycle, as a pure state machine.
+"""The sign-up request's lifecycle, as a pure state machine. (Over 300 lines on purpose: the states, the
+transitions and their French refusals are read together.)
 
 ::
 

@@ -1,4 +1,8 @@
-"""The NIR ("numéro de sécurité sociale"): parsing, validation and the pseudonymous holder id.
+"""The NIR ("numéro de sécurité sociale"): parsing and validation. The pseudonymous holder id computed
+from it is ``contracts.identity``.
+
+(Over 300 lines on purpose: the NIR's layout, its exceptions and its key are one rule set, each part
+citing its source.)
 
 Layout of the 13 characters (décret 82-103, INSEE "NIR" XML schema), then the 2-digit key:
 
