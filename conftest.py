@@ -18,3 +18,13 @@ def redis_url() -> Iterator[str]:
     test flushes what it needs."""
     with private_redis() as url:
         yield url
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """With ``-n 2 --dist loadgroup`` (``make test``), everything that runs against the suite's shared stack
+    stays on one worker, the fault suite (its own stack) runs on the other, next to the unit tests."""
+    for item in items:
+        if "platform" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("stack"))
+        elif "tests/faults/" in item.nodeid:
+            item.add_marker(pytest.mark.xdist_group("faults"))

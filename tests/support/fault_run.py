@@ -72,6 +72,7 @@ class FaultStack:
         self.smtp: ControlledSmtpServer | None = None
         self.supervisor: Supervisor | None = None
         self.keep_logs = False
+        self.mailer_kills: list[float] = []  # monotonic instants (the SMTP server stamps mails the same way)
 
     def __enter__(self) -> FaultStack:
         shutil.rmtree(self.var, ignore_errors=True)
@@ -123,6 +124,8 @@ class FaultStack:
     # --- the faults -----------------------------------------------------------------------------------
     async def crash(self, name: str) -> str:
         assert self.supervisor is not None
+        if name == "mailer":
+            self.mailer_kills.append(time.monotonic())
         old = self.supervisor.kill(name, signal.SIGKILL)
         started = time.monotonic()
         while not (self.supervisor.watched[name].pid != old and self.supervisor.is_ready(name)):
@@ -251,7 +254,7 @@ async def run_faults(fs: FaultStack, settings: FaultSettings) -> FaultReport:
             journey.account_exists = account
         await asyncio.sleep(3)  # a duplicate mail would be on its way by now
         journeys = [j for _n, j in sorted(done, key=lambda d: d[0])]
-        duplicates, details = duplicate_mails(fs.smtp, journeys)
+        duplicates, details = duplicate_mails(fs.smtp, journeys, fs.mailer_kills)
         return FaultReport(phases, journeys, duplicates, holders, time.monotonic() - started, details)
     finally:
         for task in tasks:
