@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
-from services.registration.app.deps import ClientHost, Reg, Setup
+from services.registration.app.deps import ClientHost, HttpSetup, Reg, Setup
 from services.registration.app.web.deps import CsrfOk, Form, Page, Security
 from services.registration.app.web.rendering import (
     CSRF_FAILED,
@@ -60,7 +60,7 @@ router = APIRouter(include_in_schema=False)
 
 # --- the CGU step ----------------------------------------------------------------------------------
 async def cgu_page(
-    page: PageRenderer, setup: Setup, status_code: int = 200, state: FormState | None = None
+    page: PageRenderer, setup: HttpSetup, status_code: int = 200, state: FormState | None = None
 ) -> HTMLResponse:
     return await page.render(
         "signup_cgu.html",
