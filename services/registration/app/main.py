@@ -8,10 +8,6 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI, Request, Response
-from fastapi.exception_handlers import http_exception_handler
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contracts import topics
 from contracts.captcha import CaptchaChallengeIssued, CaptchaFailed, CaptchaPassed
@@ -21,8 +17,8 @@ from services.registration.adapters.argon2_hasher import Argon2PasswordHasher
 from services.registration.adapters.keys import session_signing_key
 from services.registration.adapters.store import RegistrationStore
 from services.registration.adapters.tokens import AccessTokens
-from services.registration.app import web
-from services.registration.app.api import router
+from services.registration.app import api, deps, web
+from services.registration.app.deps import HttpSetup
 from services.registration.domain.account import LifecyclePolicy
 from services.registration.domain.cgu import CguDocument
 from services.registration.domain.ids import SignedIds
@@ -38,24 +34,6 @@ from services.registration.use_cases.signup import SignUp, SignupLimits
 
 GROUP = "registration"
 log = logging.getLogger("registration.app")
-
-# Messages for request-shape errors (wrong JSON type, malformed body), by pydantic error type.
-SHAPE_MESSAGES = {
-    "string_type": "Ce champ doit être du texte.",
-    "bool_type": "Ce champ doit valoir vrai ou faux.",
-    "bool_parsing": "Ce champ doit valoir vrai ou faux.",
-    "string_too_long": "Ce champ est trop long.",
-    "string_too_short": "Ce champ est trop court.",
-    "missing": "Ce champ est obligatoire.",
-    "json_invalid": "Le contenu envoyé n'est pas un JSON valide.",
-    "model_attributes_type": "Ce champ doit être un objet.",
-    "dict_type": "Ce champ doit être un objet.",
-}
-
-HTTP_MESSAGES = {
-    404: ("not_found", "Cette adresse n'existe pas."),
-    405: ("method_not_allowed", "Cette opération n'est pas permise à cette adresse."),
-}
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; media-src 'self'; "
@@ -163,35 +141,10 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
 
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        # Unknown paths and wrong methods answer in the API's one shape, in French; pages keep HTML.
-        if not request.url.path.startswith("/api/"):
-            return await http_exception_handler(request, exc)
-        code, message = HTTP_MESSAGES.get(exc.status_code, ("http_error", "La requête n'a pas pu aboutir."))
-        return JSONResponse(
-            {"errors": [{"field": "path", "code": code, "message": message}]},
-            status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
-        )
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(_r: Request, exc: RequestValidationError) -> JSONResponse:
-        items = []
-        for e in exc.errors():
-            # A JSON syntax error's location is a character position, not a field: it concerns the body.
-            loc = [] if e["type"] == "json_invalid" else [str(p) for p in e["loc"] if p != "body"]
-            items.append(
-                {
-                    "field": ".".join(loc) or "body",
-                    "code": e["type"],
-                    "message": SHAPE_MESSAGES.get(e["type"], "Cette valeur n'est pas acceptée."),
-                }
-            )
-        return JSONResponse({"errors": items}, status_code=422)
-
-    app.include_router(router(reg, secure_cookies=secure))
-    app.include_router(web.router(reg, secure_cookies=secure, cgu_text=CGU_TEXT))  # the holder's pages
+    deps.install(app, HttpSetup(reg, secure_cookies=secure, cgu_text=CGU_TEXT))
+    api.install_handlers(app)  # every API refusal in one French shape
+    app.include_router(api.router)
+    app.include_router(web.router)  # the holder's pages
 
     return rt, app
 
