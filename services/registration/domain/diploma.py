@@ -1,4 +1,5 @@
-"""The highest diploma, optional ("Non renseigné" by default, as on the real form).
+"""The highest diploma, optional (not given by default, as on the real form; the French labels are the
+pages' own: ``app/web/rendering.py``).
 
 Levels follow the real site's list and the national qualification framework (décret 2019-14):
 the European level is kept because the rights service needs it: a holder below level 3
@@ -23,10 +24,6 @@ class Diploma(StrEnum):
     BAC_PLUS_5_OR_MORE = "bac_plus_5_or_more"
 
     @property
-    def label(self) -> str:
-        return _LABELS[self]
-
-    @property
     def european_level(self) -> int | None:
         """Level of the national framework (3 = CAP/BEP ... 7/8 = master/doctorate); None if unknown."""
         return _LEVELS[self]
@@ -40,15 +37,6 @@ class Diploma(StrEnum):
         return level is None or level < 3
 
 
-_LABELS = {
-    Diploma.NOT_GIVEN: "Non renseigné",
-    Diploma.NONE: "Sans diplôme",
-    Diploma.CAP_BEP: "CAP, BEP ou diplôme de niveau équivalent",
-    Diploma.BAC: "Baccalauréat (général, technologique ou professionnel), brevet professionnel",
-    Diploma.BAC_PLUS_2: "Bac+2 (BTS, DUT, DEUG, DEUST)",
-    Diploma.BAC_PLUS_3_4: "Bac+3 ou Bac+4 (licence, licence professionnelle, BUT, maîtrise, master 1)",
-    Diploma.BAC_PLUS_5_OR_MORE: "Bac+5 (master, DEA, DESS, diplôme d'ingénieur) ou plus (doctorat)",
-}
 _LEVELS: dict[Diploma, int | None] = {
     Diploma.NOT_GIVEN: None,
     Diploma.NONE: None,

@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 
 from services.registration.app.web.security import PageSecurity
+from services.registration.domain.diploma import Diploma
 from services.registration.domain.errors import FieldError
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"  # services/registration/web
@@ -42,6 +43,15 @@ STREET_TYPES = (
     "Lotissement",
     "Hameau",
 )
+DIPLOMA_LABELS = {  # as on the real form's list
+    Diploma.NOT_GIVEN: "Non renseigné",
+    Diploma.NONE: "Sans diplôme",
+    Diploma.CAP_BEP: "CAP, BEP ou diplôme de niveau équivalent",
+    Diploma.BAC: "Baccalauréat (général, technologique ou professionnel), brevet professionnel",
+    Diploma.BAC_PLUS_2: "Bac+2 (BTS, DUT, DEUG, DEUST)",
+    Diploma.BAC_PLUS_3_4: "Bac+3 ou Bac+4 (licence, licence professionnelle, BUT, maîtrise, master 1)",
+    Diploma.BAC_PLUS_5_OR_MORE: "Bac+5 (master, DEA, DESS, diplôme d'ingénieur) ou plus (doctorat)",
+}
 STEPS = ("Valider les CGU", "S'inscrire", "Contrôle de sécurité", "Confirmer mon courriel")
 
 CSRF_FAILED = (
@@ -63,7 +73,7 @@ ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-ENV.globals.update(field_id=field_id, steps=STEPS)
+ENV.globals.update(field_id=field_id, steps=STEPS, diploma_labels=DIPLOMA_LABELS)
 
 
 def form_text(form: FormData, name: str) -> str:

@@ -13,6 +13,7 @@ from services.registration.app.deps import ClientHost, HttpSetup, Reg, Setup
 from services.registration.app.web.deps import CsrfOk, Form, Page, Security
 from services.registration.app.web.rendering import (
     CSRF_FAILED,
+    DIPLOMA_LABELS,
     PASSWORD_FIELDS,
     REPETITION_CHOICES,
     STREET_TYPES,
@@ -33,7 +34,6 @@ from services.registration.domain.account import (
 )
 from services.registration.domain.address import AddressForm
 from services.registration.domain.cgu import CGU_REQUIRED
-from services.registration.domain.diploma import Diploma
 from services.registration.domain.signup import FIELD_ORDER, SignupForm
 from services.registration.use_cases import Registration
 from services.registration.use_cases.queries import RequestView
@@ -99,7 +99,7 @@ async def form_page(page: PageRenderer, state: FormState, status_code: int, cgu_
         step=2,
         form=state,
         cgu_token=cgu_token,
-        diplomas=[(d.value, d.label) for d in Diploma],
+        diplomas=list(DIPLOMA_LABELS.items()),
         repetitions=REPETITION_CHOICES,
         street_types=STREET_TYPES,
     )

@@ -325,12 +325,13 @@ def test_diploma_levels_and_labels() -> None:
         "bac_plus_3_4",
         "bac_plus_5_or_more",
     ]
-    assert Diploma.NOT_GIVEN.label == "Non renseigné"
-    assert Diploma.NONE.label == "Sans diplôme"
     assert Diploma.NONE.low_qualified is True
     assert Diploma.CAP_BEP.low_qualified is False and Diploma.CAP_BEP.european_level == 3
     assert Diploma.NOT_GIVEN.low_qualified is None
-    assert all(d.label for d in Diploma)
+    from services.registration.app.web.rendering import DIPLOMA_LABELS
+
+    assert list(DIPLOMA_LABELS) == list(Diploma)  # every level has its label on the pages, in order
+    assert DIPLOMA_LABELS[Diploma.NOT_GIVEN] == "Non renseigné" and DIPLOMA_LABELS[Diploma.NONE] == "Sans diplôme"
 
 
 def test_unknown_diploma_is_refused() -> None:
