@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
+from eventing.settings import ServiceSettings
 from services.captcha.domain.challenge import ChallengeKind, ChallengeSettings
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="MCF_", extra="ignore")
-
-    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+class Settings(ServiceSettings):  # broker, Redis, HTTP: eventing.settings
     redis_url: str = "redis://127.0.0.1:6379/1"
-    http_host: str = "127.0.0.1"
     http_port: int = 8102
 
     captcha_kind: ChallengeKind = ChallengeKind.IMAGE
