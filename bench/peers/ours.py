@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import redis
 
 from bench.peers import ROOT, launcher, stack
 from tests.support.journey import Holder, activate_holder, nir_key
@@ -72,6 +73,19 @@ class OurPlatform:
         assert self.state is not None
         wanted = (*launcher.SERVICES, "kafka", "redis", "nginx")
         return {name: self.state.pids[name] for name in wanted if name in self.state.pids}
+
+    def storage_bytes(self) -> tuple[int, int]:
+        """Redis's used memory (all databases) and the bytes of the topics' log segments (one replica,
+        before any compaction; Kafka's own __ topics left out)."""
+        assert self.state is not None
+        client = redis.Redis(host=stack.LOOPBACK, port=self.state.ports.redis)
+        try:
+            used = int(client.info("memory")["used_memory"])
+        finally:
+            client.close()
+        logs = Path(self.state.var) / "kafka" / "data"
+        segments = sum(f.stat().st_size for f in logs.glob("*/*.log") if not f.parent.name.startswith("__"))
+        return used, segments
 
     async def prepare_logins(self, count: int) -> None:
         """Active accounts to log in with, made by the whole journey (sign-up, check, mail, link)."""

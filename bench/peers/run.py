@@ -42,7 +42,7 @@ from bench.peers.load import SourcePool, run_phase, source_addresses
 from bench.peers.measure import Argon2Params, measure_hash, rss_total
 from bench.peers.ours import OurPlatform
 from bench.peers.profile import Profile, start_recording
-from bench.peers.report import SideFigures, as_json, cpu_breakdown, table
+from bench.peers.report import SideFigures, as_json, cpu_breakdown, goals, table
 from services.registration.adapters.argon2_hasher import (
     OWASP_MEMORY_COST_KIB,
     OWASP_PARALLELISM,
@@ -94,9 +94,11 @@ async def measure(args: argparse.Namespace, ours: OurPlatform, peer: kc.Keycloak
     addresses = source_addresses(args.addresses)
     pools = {s.name: SourcePool(s.base_url, addresses) for s in (ours, peer)}
     sequence = itertools.count()
+    storage_before, accepted_signups = ours.storage_bytes(), 0
     try:
 
         async def phases(side: OurPlatform | kc.Keycloak, seconds: float, keep: bool) -> None:
+            nonlocal accepted_signups
             for operation, op, status in (
                 ("login", side.log_in, side.login_status),
                 ("creation", side.create_account, side.create_status),
@@ -116,6 +118,8 @@ async def measure(args: argparse.Namespace, ours: OurPlatform, peer: kc.Keycloak
                     f"{side.name} {operation}: {result.per_second:.1f}/s, p50 {result.p50_ms:.0f} ms, "
                     f"{result.cpu_ms_per_op:.1f} CPU ms/op, refused {dict(result.refused)}"
                 )
+                if side is ours and operation == "creation":
+                    accepted_signups += result.ok
                 if keep:
                     target = fig[side.name].logins if operation == "login" else fig[side.name].creations
                     target.append(result)
@@ -132,6 +136,13 @@ async def measure(args: argparse.Namespace, ours: OurPlatform, peer: kc.Keycloak
         await asyncio.sleep(10)
         fig[ours.name].rss_after_load = rss_total(ours.processes().values())
         fig[peer.name].rss_after_load = rss_total(peer.processes().values())
+        redis_after, kafka_after = ours.storage_bytes()
+        print(
+            f"ours, stored per accepted sign-up ({accepted_signups}): Redis "
+            f"{(redis_after - storage_before[0]) / accepted_signups:.0f} bytes, Kafka segments "
+            f"{(kafka_after - storage_before[1]) / accepted_signups:.0f} bytes (one replica)",
+            flush=True,
+        )
         if args.profile:
             await profile(args, ours, pools[ours.name], sequence, fig[ours.name])
     finally:
@@ -198,6 +209,7 @@ def main() -> None:
     print(table(*figures, cores))
     print(cpu_breakdown(figures[0]))
     print(cpu_breakdown(figures[1]))
+    print(goals(*figures))
     results = ROOT / "var" / f"bench-peers-{stamp}.json"
     results.write_text(json.dumps({"args": vars(args), "sides": [as_json(f) for f in figures]}, indent=1))
     print(f"raw figures: {results.relative_to(ROOT)}")
