@@ -41,7 +41,7 @@ from bench.peers import keycloak as kc
 from bench.peers.load import SourcePool, run_phase, source_addresses
 from bench.peers.measure import Argon2Params, measure_hash, rss_total
 from bench.peers.ours import OurPlatform
-from bench.peers.profile import Profile, start_recording
+from bench.peers.profile import Profile, flame_graph, start_recording
 from bench.peers.report import SideFigures, as_json, cpu_breakdown, goals, table
 from services.registration.adapters.argon2_hasher import (
     OWASP_MEMORY_COST_KIB,
@@ -157,7 +157,7 @@ async def profile(
     out = ROOT / "bench" / "profiles"
     stack.log(f"profiling {', '.join(PROFILED)} under sign-ups for {args.profile} s (py-spy)")
     procs = ours.processes()
-    samplers = [p for name in PROFILED for p in start_recording(procs[name], out / f"{name}-signups", args.profile)]
+    samplers = [start_recording(procs[name], out / f"{name}-signups", args.profile) for name in PROFILED]
     result = await run_phase(
         ours.name,
         "creation",
@@ -176,6 +176,7 @@ async def profile(
     for name in PROFILED:
         collapsed = out / f"{name}-signups.txt"
         if collapsed.exists():
+            flame_graph(collapsed, f"{name} under sign-ups")
             print(f"{name}: {unprofiled[name]:.1f} CPU ms per accepted sign-up without the samplers")
             print(Profile.read(collapsed).report(unprofiled[name]))
 
