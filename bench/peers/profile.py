@@ -16,7 +16,20 @@ from typing import Any
 PY_SPY = Path(sys.executable).with_name("py-spy")
 # A sample whose innermost frame is one of these waits rather than works (py-spy's idle detection misses
 # some): left out of the summary.
-IDLE_LEAVES = ("EpollSelector.select", "Condition.wait", "Queue.get", "Event.wait", "Thread.join")
+IDLE_LEAVES = (
+    "EpollSelector.select",
+    "Condition.wait",
+    "Queue.get",
+    "Event.wait",
+    "Thread.join",
+    "_worker (concurrent/futures/thread.py:81)",  # a pool thread waiting for work (the hash pool's, mostly)
+)
+
+
+def _idle(frames: list[str]) -> bool:
+    return bool(frames) and frames[-1].startswith(IDLE_LEAVES)
+
+
 # Frames that are the password hash itself: argon2-cffi and its CFFI binding.
 HASH_FRAMES = ("argon2/", "_argon2_cffi_bindings", "argon2_hasher.py")
 
@@ -43,6 +56,8 @@ def flame_graph(collapsed: Path, title: str) -> Path:
     for line in collapsed.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack:
+            continue
+        if _idle(stack.split(";")):
             continue
         node = root
         node["n"] += int(count)
@@ -113,7 +128,7 @@ class Profile:
                 continue
             count = int(count_text)
             frames = [f for f in stack.split(";") if not f.startswith(("process ", "thread "))]
-            if frames and frames[-1].startswith(IDLE_LEAVES):
+            if _idle(frames):
                 continue
             samples += count
             if any(marker in f for f in frames for marker in HASH_FRAMES):
@@ -148,3 +163,14 @@ class Profile:
         )
         listing("self time (non-hash)", self.leaf, lambda f: True)
         return "\n".join(lines)
+
+
+def main() -> None:
+    """Summarise a saved profile again: ``profile.py COLLAPSED.txt CPU_MS_PER_OP`` (redraws its SVG too)."""
+    collapsed, cpu_ms = Path(sys.argv[1]), float(sys.argv[2])
+    flame_graph(collapsed, collapsed.stem)
+    print(Profile.read(collapsed).report(cpu_ms))
+
+
+if __name__ == "__main__":
+    main()
