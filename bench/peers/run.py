@@ -220,8 +220,10 @@ def main() -> None:
         ours.start()
         figures = asyncio.run(measure(args, ours, peer))
     finally:
-        ours.stop()
-        peer.stop()
+        try:
+            ours.stop()
+        finally:
+            peer.stop()
     shutil.rmtree(var, ignore_errors=True)  # kept after a failure: the servers' logs are there
     print(f"\nload average after the run {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
     print(table(*figures, cores))
