@@ -1,5 +1,5 @@
 # The two commands of the README. Both install what they need first (deploy/local/setup.sh).
-.PHONY: run test test-faults setup lint contracts clean images test-containers
+.PHONY: run test test-faults setup lint contracts clean images test-containers bench-peers
 
 PY := .venv/bin/python
 
@@ -34,6 +34,11 @@ images:
 # is not part of `make test`).
 test-containers: setup images
 	@PATH="$(CURDIR)/.venv/bin:$$PATH" nice -n 10 pytest -p no:cacheprovider tests/containers
+
+# Our platform and Keycloak side by side (bench/README.md): about 15 minutes; ARGS=--quick for a smoke run,
+# ARGS=--profile for py-spy flame graphs of the services under sign-ups (bench/profiles/).
+bench-peers: setup
+	@nice -n 10 $(PY) bench/peers/run.py $(ARGS)
 
 clean:
 	-$(PY) deploy/local/stack.py down
