@@ -216,6 +216,13 @@ async def test_sign_up_then_activation_through_the_api_records_the_cgu_and_opens
     assert page.status_code == 200 and "déjà activé" in page.text, page.text
 
 
+async def test_pages_and_api_answers_reach_the_browser_with_its_protections(http: httpx.AsyncClient) -> None:
+    for path in ("/", "/inscription", f"{API}/registrations/inconnue-0000"):
+        resp = await http.get(path)
+        assert "frame-ancestors 'none'" in resp.headers["content-security-policy"], path
+        assert resp.headers["x-frame-options"] == "DENY" and resp.headers["x-content-type-options"] == "nosniff"
+
+
 async def test_an_invalid_form_gets_every_error_at_once_in_french(http: httpx.AsyncClient) -> None:
     holder = Holder.new("reg-invalid")
     resp = await http.post(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
 from contracts import topics
 from contracts.captcha import CaptchaChallengeIssued, CaptchaFailed, CaptchaPassed
@@ -19,6 +19,7 @@ from services.registration.adapters.store import RegistrationStore
 from services.registration.adapters.tokens import AccessTokens
 from services.registration.app import api, deps, web
 from services.registration.app.deps import HttpSetup
+from services.registration.app.headers import SecurityHeaders
 from services.registration.domain.account import LifecyclePolicy
 from services.registration.domain.cgu import CguDocument
 from services.registration.domain.ids import SignedIds
@@ -35,13 +36,6 @@ from services.registration.use_cases.signup import SignUp, SignupLimits
 GROUP = "registration"
 log = logging.getLogger("registration.app")
 
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; media-src 'self'; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
 
 CGU_TEXT = (
     "Conditions générales d'utilisation du service Mon Compte Formation (version 2026-01). "
@@ -132,14 +126,7 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
     rt.add_operational_routes(app, settings.max_body_bytes)
     secure = settings.public_base_url.startswith("https://")
 
-    @app.middleware("http")
-    async def guard_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if secure:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        return response
+    app.add_middleware(SecurityHeaders, https=secure)
 
     deps.install(app, HttpSetup(reg, secure_cookies=secure, cgu_text=CGU_TEXT))
     api.install_handlers(app)  # every API refusal in one French shape
