@@ -4,13 +4,12 @@ or in full by a cancellation before the training starts.
 What a reserved booking holds still counts as the holder's (it comes back if the booking is cancelled);
 once the training starts it is spent and no longer counts against the ceilings (R6323-1: credits are
 made "dans la limite d'un plafond" of what the holder holds; L5151-9 for the CEC). See docs/rights.md.
-A :class:`Booking` is immutable (each step returns the next one), so a snapshot of the holder's state
-shares them instead of copying them.
+A :class:`Booking` is immutable (each step returns the next one), so the undo log keeps the old ones.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -28,7 +27,7 @@ class BookingState(StrEnum):
     CANCELLED = "cancelled"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Booking:
     booking_id: str
     booked_on: date
@@ -52,7 +51,7 @@ class Booking:
         self._check_not_cancelled()
         if self.state is BookingState.STARTED:
             raise RightsError(ErrorCode.TRAINING_ALREADY_STARTED, f"training {self.booking_id} has already started")
-        return replace(self, state=BookingState.STARTED)
+        return Booking(self.booking_id, self.booked_on, self.due, self.taken, BookingState.STARTED, self.refunded)
 
     def refund(self, amount: Decimal) -> tuple[Booking, dict[Fund, Decimal]]:
         """Give ``amount`` back: to the funds, used last first (the CEC, used last, is refilled first), up
@@ -73,7 +72,8 @@ class Booking:
                 given[fund] = back
                 remaining -= back
             kept.insert(0, (fund, held - back))
-        return replace(self, taken=tuple(kept), refunded=self.refunded + amount), given
+        refunded = Booking(self.booking_id, self.booked_on, self.due, tuple(kept), self.state, self.refunded + amount)
+        return refunded, given
 
     def cancel(self, on: date) -> tuple[Booking, dict[Fund, Decimal]]:
         """Cancellation before the training starts: everything the booking holds goes back."""
@@ -89,30 +89,4 @@ class Booking:
                 f"training {self.booking_id} has started: it can no longer be cancelled, only refunded in part",
             )
         given = {fund: amount for fund, amount in self.taken if amount > 0}
-        return replace(self, state=BookingState.CANCELLED, taken=()), given
-
-
-class BookingBook:
-    """A holder's bookings by id, cheap to snapshot however many there are: a shared, never-changed
-    ``base`` plus the ``recent`` changes; a snapshot copies only the recent part, and folds it into a
-    new base once it grows to a quarter of the base (so each booking is copied O(1) times amortised)."""
-
-    def __init__(self, base: dict[str, Booking] | None = None, recent: dict[str, Booking] | None = None) -> None:
-        self._base: dict[str, Booking] = base if base is not None else {}
-        self._recent: dict[str, Booking] = recent if recent is not None else {}
-
-    def get(self, booking_id: str) -> Booking | None:
-        found = self._recent.get(booking_id)
-        return found if found is not None else self._base.get(booking_id)
-
-    def __contains__(self, booking_id: str) -> bool:
-        return booking_id in self._recent or booking_id in self._base
-
-    def __setitem__(self, booking_id: str, booking: Booking) -> None:
-        self._recent[booking_id] = booking
-
-    def copy(self) -> BookingBook:
-        if len(self._recent) * 4 > len(self._base):
-            self._base = {**self._base, **self._recent}  # a new base; the old one may be shared
-            self._recent = {}
-        return BookingBook(self._base, dict(self._recent))
+        return Booking(self.booking_id, self.booked_on, self.due, (), BookingState.CANCELLED, self.refunded), given

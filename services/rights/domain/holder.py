@@ -8,13 +8,15 @@ is long because it is the one place where every rule meets the ledgers; the pure
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 from . import cec, prevention, public_sector
-from .bookings import Booking, BookingBook, BookingState
+from .bookings import Booking, BookingState
 from .cpf import YearFacts, self_employed_share, time_share, year_entitlement
 from .errors import ErrorCode, RightsError
 from .events import (
@@ -37,10 +39,11 @@ from .events import (
     WorkStatus,
     WorkYear,
 )
-from .ledger import Account, HistoryLine, Ledger
+from .ledger import UNIT_OF, Account, HistoryLine
 from .money import ZERO, eur, fr_eur
 from .parameters import CecCategory, RightsParameters
 from .policy import CecCeilingBasis, Fund, RulesPolicy, Shortfall
+from .undo import APPENDED, SET_ATTRIBUTE, LoggedDict, LoggedSet, UndoLog
 
 PAYER_LABELS = {
     "employer": "employeur",
@@ -139,7 +142,7 @@ class Balances:
     dif_hours: int
 
 
-@dataclass
+@dataclass(frozen=True)
 class _LowQualificationPeriod:
     declared_on: date
     ended_on: date | None = None
@@ -153,79 +156,87 @@ class _LowQualificationPeriod:
         return self.declared_on <= day and (self.ended_on is None or day.year <= self.ended_on.year)
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """A projection's state at one point of a replay (see :meth:`Projection.snapshot`)."""
-
-    state: dict[str, object]
-    ledgers: dict[Account, tuple[int, Decimal]]
-    journal: int
-
-
-@dataclass
 class Projection:
     """The mutable working state of a replay: apply events in replay order, read balances and history.
-    Only :mod:`.holder_rights` creates and drives it."""
+    Only :mod:`.holder_rights` creates and drives it.
 
+    Every change goes through ``undo`` (see :mod:`.undo`): containers are logged dicts and sets, and
+    assigning an attribute logs the old value, so the state can be rewound to any applied event.
+    Values stored in the state (year facts, bookings, status periods) are never changed in place."""
+
+    def __init__(self, holder: Holder, parameters: RightsParameters, policy: RulesPolicy) -> None:
+        log = UndoLog()
+        init = object.__setattr__  # not logged: nothing to undo before the first event
+        init(self, "undo", log)
+        init(self, "holder", holder)
+        init(self, "parameters", parameters)
+        init(self, "policy", policy)
+        # Each account's balance, and every history line in replay order as a plain tuple (account,
+        # date, label, amount, event_id): HistoryLine objects are made when the history is read.
+        init(self, "totals", LoggedDict[Account, Decimal](log, {account: Decimal(0) for account in Account}))
+        init(self, "journal", [])
+        init(self, "years", LoggedDict[int, YearFacts](log))
+        init(self, "year_credited", LoggedDict[int, Decimal](log))
+        init(self, "latest_year_ceiling", None)
+        init(self, "low_qualification", ())
+        init(self, "legacy_hours", None)
+        init(self, "legacy_eur", ZERO)
+        init(self, "dif_hours", 0)
+        init(self, "cec_awarded", LoggedSet[tuple[int, CecCategory]](log))
+        init(self, "cec_acquired", ZERO)
+        init(self, "c2p_acquired", 0)
+        init(self, "c2p_acquired_under_cap", 0)
+        init(self, "c2p_year_points", LoggedDict[int, int](log))
+        init(self, "c2p_used_training", 0)
+        init(self, "c2p_used_retirement", 0)
+        init(self, "public_credited", LoggedDict[int, int](log))
+        init(self, "retired_on", None)
+        init(self, "cec_measures", LoggedDict[tuple[int, CecCategory], tuple[Decimal, ...]](log))
+        init(self, "bookings", LoggedDict[str, Booking](log))
+        init(self, "reserved", LoggedDict[Fund, Decimal](log, {fund: ZERO for fund in Fund}))
+        init(self, "last_effective", None)
+
+    undo: UndoLog
     holder: Holder
     parameters: RightsParameters
     policy: RulesPolicy
-    ledgers: dict[Account, Ledger] = field(default_factory=lambda: {a: Ledger(a) for a in Account})
-    years: dict[int, YearFacts] = field(default_factory=dict)
-    year_credited: dict[int, Decimal] = field(default_factory=dict)
-    latest_year_ceiling: tuple[int, Decimal] | None = None
-    low_qualification: list[_LowQualificationPeriod] = field(default_factory=list)
-    legacy_hours: int | None = None
-    legacy_eur: Decimal = ZERO
-    dif_hours: int = 0
-    cec_awarded: set[tuple[int, CecCategory]] = field(default_factory=set)
-    cec_acquired: Decimal = ZERO
-    c2p_acquired: int = 0
-    c2p_acquired_under_cap: int = 0
-    c2p_year_points: dict[int, int] = field(default_factory=dict)
-    c2p_used_training: int = 0
-    c2p_used_retirement: int = 0
-    public_credited: dict[int, int] = field(default_factory=dict)
-    retired_on: date | None = None
-    cec_measures: dict[tuple[int, CecCategory], tuple[Decimal, ...]] = field(default_factory=dict)
-    bookings: BookingBook = field(default_factory=BookingBook)
-    reserved: dict[Fund, Decimal] = field(default_factory=lambda: {fund: ZERO for fund in Fund})
-    last_effective: date | None = None
-    journal: list[HistoryLine] = field(default_factory=list)  # every line, in replay order
+    totals: LoggedDict[Account, Decimal]
+    journal: list[tuple[str, date, str, Decimal, str]]
+    years: LoggedDict[int, YearFacts]
+    year_credited: LoggedDict[int, Decimal]
+    latest_year_ceiling: tuple[int, Decimal] | None
+    low_qualification: tuple[_LowQualificationPeriod, ...]
+    legacy_hours: int | None
+    legacy_eur: Decimal
+    dif_hours: int
+    cec_awarded: LoggedSet[tuple[int, CecCategory]]
+    cec_acquired: Decimal
+    c2p_acquired: int
+    c2p_acquired_under_cap: int
+    c2p_year_points: LoggedDict[int, int]
+    c2p_used_training: int
+    c2p_used_retirement: int
+    public_credited: LoggedDict[int, int]
+    retired_on: date | None
+    cec_measures: LoggedDict[tuple[int, CecCategory], tuple[Decimal, ...]]
+    bookings: LoggedDict[str, Booking]
+    reserved: LoggedDict[Fund, Decimal]
+    last_effective: date | None
 
-    # --- snapshots -----------------------------------------------------------------------------
-    def snapshot(self) -> Snapshot:
-        """The state after the events applied so far. Ledger lines are append-only, so only their
-        counts are kept: :meth:`restore` takes the lines back from a later state of the same replay.
-        Bookings, year facts, status periods and CEC hours are never changed in place once stored (copy
-        on write), so the snapshot copies containers only, never what they hold."""
-        ledgers = {account: (len(ledger), ledger.balance) for account, ledger in self.ledgers.items()}
-        return Snapshot(self._state_copy(), ledgers, len(self.journal))
-
-    def _state_copy(self) -> dict[str, object]:
-        return _copied({name: getattr(self, name) for name in _SNAPSHOT_FIELDS})
+    def __setattr__(self, name: str, value: object) -> None:
+        self.undo.entries += (self, name, self.__dict__[name], SET_ATTRIBUTE)
+        object.__setattr__(self, name, value)
 
     def _facts_to_change(self, year: int) -> YearFacts:
         """The year's facts, as a fresh copy stored in their place: stored facts are never changed in
-        place, so a snapshot shares them (copy on write)."""
+        place, so the undo log keeps the old ones (copy on write)."""
         facts = self.years[year].copy() if year in self.years else YearFacts(year)
         self.years[year] = facts
         return facts
 
-    @classmethod
-    def restore(cls, snapshot: Snapshot, later: Projection) -> Projection:
-        """The projection at ``snapshot``, its lines taken from ``later`` (the same replay, further on)."""
-        projection = cls(later.holder, later.parameters, later.policy)
-        for name, value in _copied(snapshot.state).items():  # the snapshot stays as it was
-            setattr(projection, name, value)
-        for account, (length, balance) in snapshot.ledgers.items():
-            projection.ledgers[account] = later.ledgers[account].prefix(length, balance)
-        projection.journal = later.journal[: snapshot.journal]
-        return projection
-
     # --- reading -------------------------------------------------------------------------------
     def balance(self, account: Account) -> Decimal:
-        return self.ledgers[account].balance
+        return self.totals[account]
 
     def reserved_from(self, fund: Fund) -> Decimal:
         """What bookings not started nor cancelled hold from ``fund`` (kept as a running total)."""
@@ -274,42 +285,15 @@ class Projection:
         return min(reserved, int(self.balance(Account.C2P)))
 
     def post(self, account: Account, on: date, label: str, amount: Decimal, event_id: str) -> None:
-        self.journal.append(self.ledgers[account].post(on, label, amount, event_id))
+        self.totals[account] += amount
+        self.journal.append((_ACCOUNT_NAME[account], on, label, amount, event_id))
+        self.undo.entries += (self.journal, None, None, APPENDED)
 
     # --- applying ------------------------------------------------------------------------------
     def apply(self, event: RightsEvent, on: date) -> None:
-        """Apply one event. A refused event raises before it changes anything: every rule checks first,
-        then posts (HolderRights relies on it to keep the state after a refusal)."""
-        if isinstance(event, WorkYear):
-            self._work_year(event, on)
-        elif isinstance(event, LegacyCpfHours):
-            self._legacy_hours(event, on)
-        elif isinstance(event, LowQualificationDeclared):
-            self._low_qualification_declared(event)
-        elif isinstance(event, LowQualificationEnded):
-            self._low_qualification_ended(event)
-        elif isinstance(event, Retired):
-            self._retired(event, on)
-        elif isinstance(event, DisabilityStatus):
-            self._disability_status(event, on)
-        elif isinstance(event, DifRegistered):
-            self._dif_registered(event, on)
-        elif isinstance(event, CecActivity):
-            self._cec_activity(event, on)
-        elif isinstance(event, C2pExposure):
-            self._c2p_exposure(event, on)
-        elif isinstance(event, C2pPointsUsed):
-            self._c2p_points_used(event, on)
-        elif isinstance(event, Abondement):
-            self._abondement(event, on)
-        elif isinstance(event, TrainingBooked):
-            self._training_booked(event, on)
-        elif isinstance(event, TrainingStarted):
-            self._training_started(event, on)
-        elif isinstance(event, TrainingRefunded):
-            self._training_refunded(event, on)
-        else:
-            self._training_cancelled(event, on)
+        """Apply one event. A refused event raises; what a rule changed before refusing is undone by
+        the caller (:class:`.holder_rights._Timeline` rewinds to the mark it took before)."""
+        _RULES[type(event)](self, event, on)
         self.last_effective = on
 
     def _check_activity_year(self, year: int, first_year: int, what: str) -> None:
@@ -448,7 +432,7 @@ class Projection:
             return amount
         return min(amount, self.room_under(self.current_ceiling(on)))
 
-    def _low_qualification_declared(self, event: LowQualificationDeclared) -> None:
+    def _low_qualification_declared(self, event: LowQualificationDeclared, on: date) -> None:
         first = self.parameters.low_qualified_first_declaration.initial
         if event.on < first:
             raise RightsError(
@@ -456,17 +440,19 @@ class Projection:
             )
         if any(period.ended_on is None for period in self.low_qualification):
             raise RightsError(ErrorCode.ALREADY_LOW_QUALIFIED, "the holder is already declared low-qualified")
-        self.low_qualification.append(_LowQualificationPeriod(event.on))
+        self.low_qualification = (*self.low_qualification, _LowQualificationPeriod(event.on))
 
-    def _low_qualification_ended(self, event: LowQualificationEnded) -> None:
+    def _low_qualification_ended(self, event: LowQualificationEnded, on: date) -> None:
         open_periods = [period for period in self.low_qualification if period.ended_on is None]
         if not open_periods:
             raise RightsError(ErrorCode.NOT_LOW_QUALIFIED, "the holder is not declared low-qualified")
         if event.on < open_periods[0].declared_on:
             raise RightsError(ErrorCode.INVALID_DATE, "the status cannot end before it was declared")
-        # Replaced, not changed in place: snapshots share the periods (see _state_copy).
-        position = next(i for i, period in enumerate(self.low_qualification) if period is open_periods[0])
-        self.low_qualification[position] = _LowQualificationPeriod(open_periods[0].declared_on, event.on)
+        # Replaced, not changed in place: the undo log keeps the old periods.
+        ended = _LowQualificationPeriod(open_periods[0].declared_on, event.on)
+        self.low_qualification = tuple(
+            ended if period is open_periods[0] else period for period in self.low_qualification
+        )
 
     def _retired(self, event: Retired, on: date) -> None:
         if self.retired_on is not None:
@@ -715,28 +701,30 @@ class Projection:
         )
 
     def history(self) -> tuple[HistoryLine, ...]:
-        return tuple(self.journal)
-
-
-# Everything a snapshot copies: the state minus what is shared (holder, rules) or append-only (lines).
-_SNAPSHOT_FIELDS = tuple(
-    f.name for f in fields(Projection) if f.name not in ("holder", "parameters", "policy", "ledgers", "journal")
-)
-
-
-def _copied(state: dict[str, object]) -> dict[str, object]:
-    """The state with each container copied (one level: what they hold is never changed in place)."""
-    return {
-        name: (
-            value.copy()
-            if isinstance(value, BookingBook)
-            else dict(value)
-            if isinstance(value, dict)
-            else list(value)
-            if isinstance(value, list)
-            else set(value)
-            if isinstance(value, set)
-            else value
+        return tuple(
+            HistoryLine(Account(account), on, label, amount, UNIT_OF[Account(account)], event_id)
+            for account, on, label, amount, event_id in self.journal
         )
-        for name, value in state.items()
-    }
+
+
+# Accounts by name in the journal: a tuple of plain values is not followed by the garbage collector.
+_ACCOUNT_NAME = {account: str(account.value) for account in Account}
+
+# The rule applying each kind of event (every method takes the projection, the event and its date).
+_RULES: dict[type, Callable[[Projection, Any, date], None]] = {
+    WorkYear: Projection._work_year,
+    LegacyCpfHours: Projection._legacy_hours,
+    LowQualificationDeclared: Projection._low_qualification_declared,
+    LowQualificationEnded: Projection._low_qualification_ended,
+    Retired: Projection._retired,
+    DisabilityStatus: Projection._disability_status,
+    DifRegistered: Projection._dif_registered,
+    CecActivity: Projection._cec_activity,
+    C2pExposure: Projection._c2p_exposure,
+    C2pPointsUsed: Projection._c2p_points_used,
+    Abondement: Projection._abondement,
+    TrainingBooked: Projection._training_booked,
+    TrainingStarted: Projection._training_started,
+    TrainingRefunded: Projection._training_refunded,
+    TrainingCancelled: Projection._training_cancelled,
+}

@@ -1,4 +1,5 @@
-"""Ledgers: dated, labelled entries whose sum is a balance; the lines of the "Voir mes droits" pages."""
+"""Accounts and history lines: dated, labelled amounts whose sum is a balance; the lines of the "Voir mes
+droits" pages."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ UNIT_OF: dict[Account, Unit] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HistoryLine:
     """One line of a balance's history: when, what (in French), how much (signed), from which event."""
 
@@ -45,37 +46,3 @@ class HistoryLine:
     amount: Decimal
     unit: Unit
     event_id: str
-
-
-class Ledger:
-    """An append-only list of entries for one account. Only the projection writes to it."""
-
-    def __init__(self, account: Account) -> None:
-        self.account = account
-        self.unit = UNIT_OF[account]
-        self._lines: list[HistoryLine] = []
-        self._balance = Decimal(0)
-
-    @property
-    def balance(self) -> Decimal:
-        return self._balance
-
-    @property
-    def lines(self) -> tuple[HistoryLine, ...]:
-        return tuple(self._lines)
-
-    def __len__(self) -> int:
-        return len(self._lines)
-
-    def prefix(self, length: int, balance: Decimal) -> Ledger:
-        """A new ledger with the first ``length`` lines of this one (whose sum is ``balance``)."""
-        ledger = Ledger(self.account)
-        ledger._lines = self._lines[:length]
-        ledger._balance = balance
-        return ledger
-
-    def post(self, on: date, label: str, amount: Decimal, event_id: str) -> HistoryLine:
-        line = HistoryLine(self.account, on, label, amount, self.unit, event_id)
-        self._lines.append(line)
-        self._balance += amount
-        return line

@@ -220,13 +220,14 @@ def test_any_arrival_order_gives_the_sorted_replay(events: list[RightsEvent], rn
 @SETTINGS
 @given(histories(), st.randoms(use_true_random=False), st.integers(min_value=1, max_value=4))
 def test_replaying_from_a_checkpoint_gives_the_sorted_replay(events: list[RightsEvent], rnd: object, gap: int) -> None:
-    # Late events replay from the latest snapshot before them (taken every `gap` events here, every 256
-    # or more in production): the result must be that of the sorted replay, and earlier HolderRights
+    # Late events rewind the state with the undo log, which covers the last `gap` events here (4 096 in
+    # production; an event later than that rebuilds from the start): the result must be that of the
+    # sorted replay, and earlier HolderRights
     # objects (immutable) must keep their own balances while later ones append to the shared state.
     history = list(accepted(events).events)
     arrival = list(history)
     rnd.shuffle(arrival)  # type: ignore[attr-defined]
-    with patch.object(holder_rights, "CHECKPOINT_GAP", gap):
+    with patch.object(holder_rights, "UNDO_HORIZON", gap):
         steps = [HolderRights(HOLDER)]
         for event in arrival:
             steps.append(steps[-1].record(event))
@@ -245,10 +246,10 @@ def test_replaying_from_a_checkpoint_gives_the_sorted_replay(events: list[Rights
 def test_what_is_kept_rebuilds_to_the_same_rights(events: list[RightsEvent], rnd: object, gap: int) -> None:
     # Any input, any order, whatever is held or refused on the way: the events the service keeps
     # (applied and held) rebuild — from scratch, as after a restart — to the same balances, history
-    # and held events as the incremental path (fast appends, checkpoints, held events skipped).
+    # and held events as the incremental path (fast appends, rewinds, rebuilds, held events skipped).
     arrival = list(events)
     rnd.shuffle(arrival)  # type: ignore[attr-defined]
-    with patch.object(holder_rights, "CHECKPOINT_GAP", gap):
+    with patch.object(holder_rights, "UNDO_HORIZON", gap):
         recorded, _ = HolderRights.record_all(HOLDER, arrival)
     rebuilt = HolderRights.restore(HOLDER, recorded.received)
     assert rebuilt.balances() == recorded.balances()
