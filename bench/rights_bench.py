@@ -9,8 +9,9 @@ The bound is the issue's goal, 100 000 events/s per process in order, and shuffl
 each line prints its ratio to that bound. Single process, single thread. Each run is timed twice: wall
 clock and the process's CPU time (``time.process_time``); on a shared machine the CPU time is the
 figure that does not count other people's work, so the rate and ratio use it (the wall time is shown).
-Histories are real: generated, then kept to what the law accepts in date order (work years, CEC hours, C2P exposures, abondements,
-trainings booked then started and partly refunded, or cancelled), so nothing is held or refused.
+Histories are real: generated, then kept to what the law accepts in date order (work years, CEC hours,
+C2P exposures, abondements, trainings booked then started and partly refunded, or cancelled), so
+nothing is held or refused.
 """
 
 from __future__ import annotations
