@@ -24,6 +24,7 @@ from services.rights.adapters.partner_mapping import balances_to_contract
 from services.rights.adapters.redis_ledger import RightsStore
 from services.rights.adapters.session_tokens import SessionTokens
 from services.rights.app.deps import NotLoggedIn, current_holder, unauthorized
+from services.rights.app.labels import label
 from services.rights.handlers import RightsService
 from services.rights.queries import RightsView, rights_view
 from services.rights.settings import Settings
@@ -53,7 +54,7 @@ class MyRightsOut(BaseModel):
                 HistoryLineOut(
                     account=str(h.account),
                     date=h.on.isoformat(),
-                    label=h.label,
+                    label=label(h),
                     amount=f"{h.amount:.2f}",
                     unit=str(h.unit),
                 )

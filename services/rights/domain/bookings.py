@@ -13,12 +13,26 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from .errors import ErrorCode, RightsError
+from .events import TrainingBooked, TrainingCancelled, TrainingRefunded, TrainingStarted
+from .ledger import Account, LineKind
 from .money import ZERO, fr_eur
-from .policy import Fund
+from .policy import Fund, Shortfall
+
+if TYPE_CHECKING:
+    from .projection import Projection
 
 Taken = tuple[tuple[Fund, Decimal], ...]  # by fund, in the order the funds were used
+
+# The account each fund a booking draws on is taken from.
+FUND_ACCOUNT = {
+    Fund.ABONDEMENTS: Account.ABONDEMENTS,
+    Fund.CPF_RIGHTS: Account.CPF_RIGHTS,
+    Fund.DIF: Account.DIF,
+    Fund.CEC: Account.CEC,
+}
 
 
 class BookingState(StrEnum):
@@ -44,7 +58,7 @@ class Booking:
         if self.state is BookingState.CANCELLED:
             raise RightsError(ErrorCode.BOOKING_ALREADY_CANCELLED, f"booking {self.booking_id} is already cancelled")
 
-    # Events are applied in date order (events.replay_key), so a start or refund never comes before its
+    # Events are applied in date order (declarations.replay_key), so a start or refund never comes before its
     # booking here; one dated before it finds no booking (it is held, see holder_rights).
     def start(self) -> Booking:
         """Entry into training: what the booking holds is spent."""
@@ -90,3 +104,68 @@ class Booking:
             )
         given = {fund: amount for fund, amount in self.taken if amount > 0}
         return Booking(self.booking_id, self.booked_on, self.due, (), BookingState.CANCELLED, self.refunded), given
+
+
+# The rules: each event of a booking's life, applied to the holder's projection.
+def apply_booked(state: Projection, event: TrainingBooked, on: date) -> None:
+    if event.booking_id in state.bookings:
+        raise RightsError(ErrorCode.DUPLICATE_BOOKING, f"booking {event.booking_id} already exists")
+    participation = ZERO if event.participation_exempt else state.parameters.participation_forfaitaire_eur.at(on)
+    # The CPF covers price − participation; below the participation the holder pays it all (S20).
+    due = max(ZERO, event.price_eur - participation)
+    taken: dict[Fund, Decimal] = {}
+    remaining = due
+    for fund in state.policy.debit_order:
+        if state.retired_on is not None and fund is not Fund.CEC:
+            continue  # after retirement only the CEC can be used (L5151-2, S36)
+        take = min(remaining, max(ZERO, state.balance(FUND_ACCOUNT[fund])))
+        if take > 0:
+            taken[fund] = take
+            remaining -= take
+    if remaining > 0 and state.policy.booking_shortfall is Shortfall.REFUSE:
+        raise RightsError(
+            ErrorCode.INSUFFICIENT_RIGHTS,
+            f"the training needs {fr_eur(due)} and the rights cover {fr_eur(due - remaining)}",
+        )
+    details = (event.booking_id, event.price_eur, participation, remaining, not taken)
+    for fund, amount in taken.items():
+        state.post(FUND_ACCOUNT[fund], on, LineKind.TRAINING_BOOKED, details, -amount, event.event_id)
+    if not taken:
+        state.post(Account.CPF_RIGHTS, on, LineKind.TRAINING_BOOKED, details, ZERO, event.event_id)
+    state.bookings[event.booking_id] = Booking(event.booking_id, on, due, tuple(taken.items()))
+    state.reserve(taken, +1)
+
+
+def _booking(state: Projection, booking_id: str, what: str) -> Booking:
+    booking = state.bookings.get(booking_id)
+    if booking is None:
+        raise RightsError(ErrorCode.UNKNOWN_BOOKING, f"no booking {booking_id} to {what}")
+    return booking
+
+
+def apply_started(state: Projection, event: TrainingStarted, on: date) -> None:
+    booking = _booking(state, event.booking_id, "start").start()
+    state.bookings[event.booking_id] = booking
+    state.reserve(dict(booking.taken), -1)
+    # The money was debited at booking; from now on it is spent and leaves the ceilings.
+    details = (event.booking_id, booking.total)
+    state.post(Account.CPF_RIGHTS, on, LineKind.TRAINING_STARTED, details, ZERO, event.event_id)
+
+
+def apply_refunded(state: Projection, event: TrainingRefunded, on: date) -> None:
+    booking, given = _booking(state, event.booking_id, "refund").refund(event.amount_eur)
+    state.bookings[event.booking_id] = booking
+    if booking.state is BookingState.RESERVED:
+        state.reserve(given, -1)
+    for fund, amount in given.items():
+        state.post(FUND_ACCOUNT[fund], on, LineKind.TRAINING_REFUNDED, (event.booking_id,), amount, event.event_id)
+
+
+def apply_cancelled(state: Projection, event: TrainingCancelled, on: date) -> None:
+    booking, given = _booking(state, event.booking_id, "cancel").cancel(on)
+    state.bookings[event.booking_id] = booking
+    state.reserve(given, -1)
+    for fund, amount in given.items():
+        state.post(FUND_ACCOUNT[fund], on, LineKind.TRAINING_CANCELLED, (event.booking_id,), amount, event.event_id)
+    if not given:
+        state.post(Account.CPF_RIGHTS, on, LineKind.TRAINING_CANCELLED, (event.booking_id,), ZERO, event.event_id)

@@ -1,6 +1,6 @@
 """A holder's rights: the events received, and the balances and history they project to.
 
-**Arrival order never matters.** Events are applied in one total order, :func:`events.replay_key`
+**Arrival order never matters.** Events are applied in one total order, :func:`declarations.replay_key`
 (effective date, same-day rank, event_id), whatever order they arrived in. An event whose predecessor
 has not arrived yet — a cancellation before its booking, points used before the exposures that earn
 them, the end of a status before its declaration — is **held**: kept with the holder's events, not
@@ -21,6 +21,7 @@ from bisect import bisect_left
 from collections.abc import Iterable
 from datetime import date
 
+from .declarations import apply, replay_key
 from .errors import ErrorCode, RightsError
 from .events import (
     C2pExposure,
@@ -29,12 +30,12 @@ from .events import (
     LowQualificationEnded,
     RightsEvent,
     TrainingBooked,
-    replay_key,
 )
-from .holder import Balances, Holder, Projection
+from .holder import Balances, Holder
 from .ledger import Account, HistoryLine
 from .parameters import PARAMETERS, RightsParameters
 from .policy import DEFAULT_POLICY, RulesPolicy
+from .projection import Projection
 
 Key = tuple[date, int, str]
 UNDO_HORIZON = 4096  # how many of the latest applied events a late event can rewind without a rebuild
@@ -76,7 +77,7 @@ class _Timeline:
         projection = self.projection
         mark = projection.undo.mark()
         try:
-            projection.apply(event, key[0])
+            apply(projection, event, key[0])
         except RightsError:
             projection.undo.undo_to(mark)  # a rule that refused after a change leaves no trace
             raise
@@ -329,7 +330,7 @@ class HolderRights:
         for key, event in zip(timeline.keys, timeline.events, strict=True):
             if key[0] > as_of:
                 break
-            projection.apply(event, key[0])
+            apply(projection, event, key[0])
         return projection
 
     def _with(
