@@ -8,6 +8,9 @@ when the event is applied. ``effective_on`` is the date the event counts from:
   CDC credits "before 30 April" for the previous year, S13);
 - ``LegacyCpfHours`` on LEGACY_CONVERSION_DATE (2019-01-01, S10);
 - the others on their own date.
+
+This module is long (~450 lines) because it declares all fifteen kinds of event, each with the checks
+it can make alone; :mod:`.declarations` gives each its rule and same-day rank.
 """
 
 from __future__ import annotations

@@ -13,6 +13,9 @@ that state directly (a key comparison and appends, no replay). One that falls be
 state to just before it with the projection's undo log (:mod:`.undo`), then applies it and the events
 after it again: a late event costs O(events after it), never the whole history. The undo log covers the
 last ``UNDO_HORIZON`` events (memory stays bounded); an event later than that rebuilds from the start.
+
+This module is longer than most (~380 lines) because arrival order, holding, rewinding and staleness
+of earlier ``HolderRights`` are one piece of logic; the rules are elsewhere (:mod:`.declarations`).
 """
 
 from __future__ import annotations
