@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Header
+from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 
 from services.rights.ports import SessionVerifier
@@ -27,15 +26,21 @@ def unauthorized(message: str) -> JSONResponse:
     )
 
 
-def current_holder(sessions: SessionVerifier) -> Callable[[str | None], str]:
-    """A dependency giving the holder id of the bearer token, or raising :class:`NotLoggedIn`."""
+def holder_of_header(sessions: SessionVerifier, authorization: str | None) -> str:
+    """The holder id of a bearer token, or :class:`NotLoggedIn` with the French reason."""
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise NotLoggedIn("Connectez-vous pour consulter vos droits.")
+    holder = sessions.holder_of(authorization[7:])
+    if holder is None:
+        raise NotLoggedIn("Votre session a expiré : reconnectez-vous.")
+    return holder
 
-    def holder_id(authorization: Annotated[str | None, Header()] = None) -> str:
-        if not authorization or not authorization.lower().startswith("bearer "):
-            raise NotLoggedIn("Connectez-vous pour consulter vos droits.")
-        holder = sessions.holder_of(authorization[7:])
-        if holder is None:
-            raise NotLoggedIn("Votre session a expiré : reconnectez-vous.")
-        return holder
 
-    return holder_id
+def current_holder(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
+    """The dependency: the caller's holder id, checked with the verifier the app was built with
+    (``app.state.sessions``, set by ``app/main.py``)."""
+    sessions: SessionVerifier = request.app.state.sessions
+    return holder_of_header(sessions, authorization)
+
+
+CurrentHolder = Annotated[str, Depends(current_holder)]

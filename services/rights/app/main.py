@@ -6,9 +6,9 @@ import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaMessage
 from pydantic import BaseModel
@@ -23,7 +23,7 @@ from services.rights.adapters.kafka_replay import kafka_topic_replay
 from services.rights.adapters.partner_mapping import balances_to_contract
 from services.rights.adapters.redis_ledger import RightsStore
 from services.rights.adapters.session_tokens import SessionTokens
-from services.rights.app.deps import NotLoggedIn, current_holder, unauthorized
+from services.rights.app.deps import CurrentHolder, NotLoggedIn, unauthorized
 from services.rights.app.labels import label
 from services.rights.handlers import RightsService
 from services.rights.queries import RightsView, rights_view
@@ -106,7 +106,7 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
     async def not_logged_in(request: Request, exc: NotLoggedIn) -> JSONResponse:
         return unauthorized(exc.message)
 
-    holder = current_holder(SessionTokens(settings.session_public_key))
+    app.state.sessions = SessionTokens(settings.session_public_key)
 
     @app.get(
         "/api/v1/me/rights",
@@ -114,7 +114,7 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
         responses={401: {}},
         summary="The logged-in holder's balances and their history",
     )
-    async def my_rights(holder_id: Annotated[str, Depends(holder)]) -> Any:
+    async def my_rights(holder_id: CurrentHolder) -> Any:
         return MyRightsOut.of(await rights_view(svc(), holder_id))
 
     return rt, app

@@ -19,7 +19,7 @@ from contracts.identity import holder_id
 from contracts.registration import AccountActivated
 from eventing.errors import PoisonMessage
 from services.rights.adapters.session_tokens import AUDIENCE, ISSUER, SessionTokens
-from services.rights.app.deps import NotLoggedIn, current_holder
+from services.rights.app.deps import NotLoggedIn, holder_of_header
 from services.rights.handlers import RightsService
 from services.rights.queries import rights_view
 from services.rights.tests.unit.fakes import KEY, NIR, MemoryPublisher, MemoryStore, MemoryTopics
@@ -123,12 +123,12 @@ class FakeSessions:
 )
 def test_a_caller_without_a_valid_session_is_told_in_french(header: str | None, message: str) -> None:
     with pytest.raises(NotLoggedIn) as caught:
-        current_holder(FakeSessions())(header)
+        holder_of_header(FakeSessions(), header)
     assert caught.value.message == message
 
 
 def test_a_valid_session_names_its_holder() -> None:
-    assert current_holder(FakeSessions())("Bearer good") == "h-1"
+    assert holder_of_header(FakeSessions(), "Bearer good") == "h-1"
 
 
 def test_session_tokens_accept_only_registrations_signature_audience_and_issuer() -> None:
