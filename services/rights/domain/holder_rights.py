@@ -67,6 +67,8 @@ class _Timeline:
     made before a change knows it is stale and rebuilds a timeline of its own from its first arrivals.
     """
 
+    __slots__ = ("arrived", "by_id", "events", "keys", "marks", "projection", "rewindable_from", "version")
+
     def __init__(self, projection: Projection) -> None:
         self.keys: list[Key] = []
         self.events: list[RightsEvent] = []
@@ -149,6 +151,8 @@ class HolderRights:
     - ``rights.balances(as_of)`` / ``rights.history(as_of)`` read the projection at a date (default:
       after every applied event).
     """
+
+    __slots__ = ("_arrived", "_held", "_timeline", "_version", "holder", "parameters", "policy")
 
     def __init__(
         self,
