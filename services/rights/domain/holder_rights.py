@@ -67,7 +67,17 @@ class _Timeline:
     made before a change knows it is stale and rebuilds a timeline of its own from its first arrivals.
     """
 
-    __slots__ = ("arrived", "by_id", "events", "keys", "marks", "projection", "rewindable_from", "version")
+    __slots__ = (
+        "arrived",
+        "by_id",
+        "events",
+        "keep_from",
+        "keys",
+        "marks",
+        "projection",
+        "rewindable_from",
+        "version",
+    )
 
     def __init__(self, projection: Projection) -> None:
         self.keys: list[Key] = []
@@ -77,6 +87,7 @@ class _Timeline:
         self.projection = projection
         self.marks: list[int] = []  # undo-log mark before each event from ``rewindable_from`` on
         self.rewindable_from = 0
+        self.keep_from: int | None = None  # during an insertion: never forget the marks from there on
         self.version = 0
 
     def apply(self, key: Key, event: RightsEvent) -> None:
@@ -96,14 +107,19 @@ class _Timeline:
         self.marks.append(mark)
         if len(self.marks) >= 2 * UNDO_HORIZON:
             drop = len(self.marks) - UNDO_HORIZON
-            projection.undo.forget_before(self.marks[drop])
-            del self.marks[:drop]
-            self.rewindable_from += drop
+            if self.keep_from is not None:  # an insertion may still have to rewind to there
+                drop = min(drop, self.keep_from - self.rewindable_from)
+            if drop > 0:
+                undo.forget_before(self.marks[drop])
+                del self.marks[:drop]
+                self.rewindable_from += drop
 
     def rewind(self, position: int) -> list[tuple[Key, RightsEvent]]:
         """Undo the events from ``position`` on (at least ``rewindable_from``); returns them in order."""
         if position == len(self.events):
             return []
+        if position < self.rewindable_from:
+            raise ValueError(f"event {position} is beyond the undo log (from {self.rewindable_from})")
         self.projection.undo.undo_to(self.marks[position - self.rewindable_from])
         tail = list(zip(self.keys[position:], self.events[position:], strict=True))
         del self.keys[position:], self.events[position:], self.marks[position - self.rewindable_from :]
@@ -275,6 +291,7 @@ class HolderRights:
             tail = timeline.rewind(start)
         previously_applied = {event.event_id for _, event in tail}
         held: list[tuple[RightsEvent, RightsError]] = []
+        timeline.keep_from = start
         try:
             for key, candidate in sorted([*tail, *keyed_extra], key=lambda pair: pair[0]):
                 try:
@@ -297,6 +314,8 @@ class HolderRights:
                 for key, event in tail:
                     timeline.apply(key, event)
             raise
+        finally:
+            timeline.keep_from = None
         timeline.version += 1
         if new is None:  # restore: every event received counts as arrived
             timeline.arrived.extend(extra)
