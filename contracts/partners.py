@@ -25,7 +25,7 @@ import re
 from collections.abc import Mapping
 from datetime import date as Date
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -323,23 +323,8 @@ PartnerEvent = Annotated[
     Field(discriminator="type"),
 ]
 
-PARTNER_EVENT_MODELS: tuple[type[EventData], ...] = (
-    WorkYear,
-    LegacyCpfHours,
-    LowQualificationDeclared,
-    LowQualificationEnded,
-    Retirement,
-    DisabilityStatus,
-    DifRegistered,
-    CecActivity,
-    C2pExposure,
-    C2pPointsUsed,
-    Abondement,
-    TrainingBooked,
-    TrainingStarted,
-    TrainingRefunded,
-    TrainingCancelled,
-)
+# The declaration types are listed once, in the union above; everything else is derived from it.
+PARTNER_EVENT_MODELS: tuple[type[EventData], ...] = get_args(get_args(PartnerEvent)[0])
 PARTNER_TYPES: tuple[str, ...] = tuple(str(m.model_fields["type"].default) for m in PARTNER_EVENT_MODELS)
 
 _EVENT_ADAPTER: TypeAdapter[PartnerEvent] = TypeAdapter(PartnerEvent)

@@ -1,5 +1,8 @@
 """The rights service's use cases: keep each holder's declarations, project and publish balances.
 
+They take ports (:mod:`services.rights.ports`: store, publisher, clock, topic replay), never a concrete
+Redis or Kafka type; ``app/main.py`` wires the adapters, the use-case tests wire in-memory fakes.
+
 A declaration is parsed once and projected once: the holder's rights are kept in memory after each
 declaration (bounded cache), checked against the number of declarations the store holds (the store only
 grows, so the same count means the same declarations, even if another replica handled some), and only
@@ -11,26 +14,19 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
-
-from aiokafka import ConsumerRecord
 
 from contracts import topics
-from contracts.base import EventData
 from contracts.identity import holder_id as derive_holder_id
 from contracts.partners import InvalidPartnerEvent, PartnerDeclaration, parse_partner_event
 from contracts.registration import AccountActivated
 from contracts.rights import BalancesProjected
-from contracts.topics import TopicSpec
 from eventing.errors import PoisonMessage
-from eventing.replay import replay
 from services.rights.adapters.partner_mapping import balances_to_contract, declaration_to_domain, to_domain_event
-from services.rights.adapters.redis_ledger import HolderRecord
 from services.rights.domain import Holder, HolderRights, YearMonth
 from services.rights.domain.errors import RightsError
+from services.rights.ports import Clock, HolderRecord, HolderStore, Publisher, TopicReplay
 
 log = logging.getLogger("rights")
 
@@ -47,29 +43,12 @@ def _birth(text: str) -> YearMonth:
 CACHED_HOLDERS = 10_000
 
 
-class HolderStore(Protocol):
-    """Each holder's record and received declarations (``adapters.redis_ledger.RightsStore``)."""
-
-    async def holder(self, holder_id: str) -> HolderRecord | None: ...
-    async def save_holder(self, record: HolderRecord) -> None: ...
-    async def declarations(self, holder_id: str) -> dict[str, dict[str, Any]]: ...
-    async def declaration_count(self, holder_id: str) -> int: ...
-    async def add_declaration(self, holder_id: str, event_id: str, body: dict[str, Any]) -> None: ...
-    async def mark_rebuilt(self) -> None: ...
-
-
-class Publisher(Protocol):
-    """``eventing.publishing.EventPublisher``."""
-
-    async def publish(self, topic: TopicSpec, data: EventData, *, key: str, correlation_id: str) -> object: ...
-
-
 @dataclass
 class RightsService:
     store: HolderStore
     publisher: Publisher
     holder_key: bytes
-    today: Callable[[], date] = _today
+    today: Clock = _today
     _cache: OrderedDict[str, tuple[int, str, HolderRights]] = field(default_factory=OrderedDict)
 
     async def rights_of(self, holder_id: str) -> tuple[HolderRecord, HolderRights] | None:
@@ -146,23 +125,23 @@ class RightsService:
         if publish:
             await self.publish(holder_id, cause_event_id)
 
-    async def rebuild(self, bootstrap: str) -> None:
-        """An empty Redis is filled again from the topics (each holder's balances come out the same)."""
+    async def rebuild(self, replay_topic: TopicReplay) -> None:
+        """An empty store is filled again from the topics (each holder's balances come out the same)."""
 
-        async def declaration(record: ConsumerRecord[bytes, bytes]) -> None:
+        async def declaration(raw: bytes) -> None:
             try:
-                await self.on_declaration(record.value or b"", publish=False)
+                await self.on_declaration(raw, publish=False)
             except PoisonMessage:
                 pass  # it was refused (and parked) the first time too
 
-        async def activation(record: ConsumerRecord[bytes, bytes]) -> None:
-            event = AccountActivated.model_validate_json(record.value or b"{}")
+        async def activation(raw: bytes) -> None:
+            event = AccountActivated.model_validate_json(raw or b"{}")
             await self.on_account_activated(
                 event.holder_id, event.birth_year_month, event.activated_at, "", publish=False
             )
 
-        await replay(bootstrap, topics.ACCOUNT_ACTIVATED, activation)
-        await replay(bootstrap, topics.PARTNER_DECLARATIONS, declaration)
+        await replay_topic(topics.ACCOUNT_ACTIVATED, activation)
+        await replay_topic(topics.PARTNER_DECLARATIONS, declaration)
         await self.store.mark_rebuilt()
 
     async def publish(self, holder_id: str, cause: str) -> BalancesProjected | None:

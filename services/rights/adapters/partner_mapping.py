@@ -3,12 +3,13 @@ balances to the ``BalancesProjected`` contract. The domain never sees pydantic o
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from contracts import partners as c
+from contracts.base import EventData
 from contracts.rights import (
     BalancesProjected,
     C2pBalance,
@@ -45,69 +46,74 @@ def _hours_list(values: list[Decimal] | None) -> tuple[Decimal, ...] | None:
     return None if values is None else tuple(values)
 
 
+def _work_year(event: c.WorkYear, event_id: str) -> WorkYear:
+    return WorkYear(
+        event_id=event_id,
+        year=event.year,
+        status=WorkStatus(event.status),
+        hours=event.hours,
+        reference_hours=event.reference_hours,
+        days=event.days,
+        reference_days=event.reference_days,
+        days_active=event.days_active,
+        cfp_contribution_paid=event.cfp_contribution_paid,
+        apprenticeship=event.apprenticeship,
+    )
+
+
+def _cec_activity(event: c.CecActivity, event_id: str) -> CecActivity:
+    return CecActivity(
+        event_id=event_id,
+        year=event.year,
+        category=CecCategory(event.category),
+        months=event.months,
+        days=event.days,
+        hours=event.hours,
+        shifts=event.shifts,
+        interventions=event.interventions,
+        hours_by_association=_hours_list(event.hours_by_association),
+        hours_by_host=_hours_list(event.hours_by_host),
+        commitment_signed=event.commitment_signed,
+        agreement_minimum_met=event.agreement_minimum_met,
+    )
+
+
+def _training_booked(event: c.TrainingBooked, event_id: str) -> TrainingBooked:
+    return TrainingBooked(
+        event_id=event_id,
+        booking_id=event.booking_id,
+        price_eur=event.price_eur,
+        on=event.date,
+        participation_exempt=event.participation_exempt,
+    )
+
+
+# Each partner model (contracts.partners.PartnerEvent) and how it becomes its domain event (one of
+# domain.declarations.DECLARATIONS); test_contracts_and_mapping keeps the three covering the same kinds.
+TO_DOMAIN: Mapping[type[EventData], Callable[[Any, str], RightsEvent]] = {
+    c.WorkYear: _work_year,
+    c.LegacyCpfHours: lambda e, i: LegacyCpfHours(event_id=i, hours=e.hours),
+    c.LowQualificationDeclared: lambda e, i: LowQualificationDeclared(event_id=i, on=e.date),
+    c.LowQualificationEnded: lambda e, i: LowQualificationEnded(event_id=i, on=e.date),
+    c.Retirement: lambda e, i: Retired(event_id=i, on=e.date),
+    c.DisabilityStatus: lambda e, i: DisabilityStatus(event_id=i, year=e.year),
+    c.DifRegistered: lambda e, i: DifRegistered(event_id=i, hours=e.hours, on=e.date),
+    c.CecActivity: _cec_activity,
+    c.C2pExposure: lambda e, i: C2pExposure(event_id=i, year=e.year, quarters=e.quarters, factors=e.factors),
+    c.C2pPointsUsed: lambda e, i: C2pPointsUsed(event_id=i, points=e.points, use=PointsUse(e.use), on=e.date),
+    c.Abondement: lambda e, i: Abondement(event_id=i, amount_eur=e.amount_eur, payer=e.payer, on=e.date),
+    c.TrainingBooked: _training_booked,
+    c.TrainingStarted: lambda e, i: TrainingStarted(event_id=i, booking_id=e.booking_id, on=e.date),
+    c.TrainingRefunded: lambda e, i: TrainingRefunded(
+        event_id=i, booking_id=e.booking_id, amount_eur=e.amount_eur, on=e.date
+    ),
+    c.TrainingCancelled: lambda e, i: TrainingCancelled(event_id=i, booking_id=e.booking_id, on=e.date),
+}
+
+
 def to_domain_event(event: c.PartnerEvent, event_id: str) -> RightsEvent:
     """The domain event for a validated partner body; raises ``RightsError`` if the domain refuses it."""
-    if isinstance(event, c.WorkYear):
-        return WorkYear(
-            event_id=event_id,
-            year=event.year,
-            status=WorkStatus(event.status),
-            hours=event.hours,
-            reference_hours=event.reference_hours,
-            days=event.days,
-            reference_days=event.reference_days,
-            days_active=event.days_active,
-            cfp_contribution_paid=event.cfp_contribution_paid,
-            apprenticeship=event.apprenticeship,
-        )
-    if isinstance(event, c.LegacyCpfHours):
-        return LegacyCpfHours(event_id=event_id, hours=event.hours)
-    if isinstance(event, c.LowQualificationDeclared):
-        return LowQualificationDeclared(event_id=event_id, on=event.date)
-    if isinstance(event, c.LowQualificationEnded):
-        return LowQualificationEnded(event_id=event_id, on=event.date)
-    if isinstance(event, c.Retirement):
-        return Retired(event_id=event_id, on=event.date)
-    if isinstance(event, c.DisabilityStatus):
-        return DisabilityStatus(event_id=event_id, year=event.year)
-    if isinstance(event, c.DifRegistered):
-        return DifRegistered(event_id=event_id, hours=event.hours, on=event.date)
-    if isinstance(event, c.CecActivity):
-        return CecActivity(
-            event_id=event_id,
-            year=event.year,
-            category=CecCategory(event.category),
-            months=event.months,
-            days=event.days,
-            hours=event.hours,
-            shifts=event.shifts,
-            interventions=event.interventions,
-            hours_by_association=_hours_list(event.hours_by_association),
-            hours_by_host=_hours_list(event.hours_by_host),
-            commitment_signed=event.commitment_signed,
-            agreement_minimum_met=event.agreement_minimum_met,
-        )
-    if isinstance(event, c.C2pExposure):
-        return C2pExposure(event_id=event_id, year=event.year, quarters=event.quarters, factors=event.factors)
-    if isinstance(event, c.C2pPointsUsed):
-        return C2pPointsUsed(event_id=event_id, points=event.points, use=PointsUse(event.use), on=event.date)
-    if isinstance(event, c.Abondement):
-        return Abondement(event_id=event_id, amount_eur=event.amount_eur, payer=event.payer, on=event.date)
-    if isinstance(event, c.TrainingBooked):
-        return TrainingBooked(
-            event_id=event_id,
-            booking_id=event.booking_id,
-            price_eur=event.price_eur,
-            on=event.date,
-            participation_exempt=event.participation_exempt,
-        )
-    if isinstance(event, c.TrainingStarted):
-        return TrainingStarted(event_id=event_id, booking_id=event.booking_id, on=event.date)
-    if isinstance(event, c.TrainingRefunded):
-        return TrainingRefunded(
-            event_id=event_id, booking_id=event.booking_id, amount_eur=event.amount_eur, on=event.date
-        )
-    return TrainingCancelled(event_id=event_id, booking_id=event.booking_id, on=event.date)
+    return TO_DOMAIN[type(event)](event, event_id)
 
 
 def declaration_to_domain(declaration: c.PartnerDeclaration) -> tuple[Nir, RightsEvent]:

@@ -8,23 +8,18 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 from redis.asyncio import Redis
 
 from eventing.redis_store import as_text
-
-
-@dataclass(frozen=True)
-class HolderRecord:
-    holder_id: str
-    birth: str  # YYYY-MM
-    active: bool
-    activated_at: str | None = None
+from services.rights.ports import HolderRecord
 
 
 class RightsStore:
+    """The ``HolderStore`` port in Redis."""
+
     def __init__(self, redis: Redis) -> None:
         self._r = redis
 

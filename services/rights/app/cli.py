@@ -25,6 +25,7 @@ from typing import Any, TextIO
 from contracts import strict_json
 from contracts.partners import InvalidPartnerEvent, parse_partner_event
 from services.rights.adapters.partner_mapping import to_domain_event
+from services.rights.app.labels import label
 from services.rights.domain import (
     Balances,
     HistoryLine,
@@ -201,7 +202,7 @@ def render(simulation: Simulation, *, with_history: bool = False) -> dict[str, A
             {
                 "account": line.account.value,
                 "date": line.on.isoformat(),
-                "label": line.label,
+                "label": label(line),
                 "amount": _money(line.amount) if line.unit.value == "EUR" else int(line.amount),
                 "unit": line.unit.value,
             }

@@ -6,11 +6,9 @@ import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-import jwt
-from fastapi import FastAPI, Header
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaMessage
 from pydantic import BaseModel
@@ -21,14 +19,17 @@ from contracts.registration import AccountActivated
 from contracts.rights import BalancesProjected
 from eventing.consuming import CurrentEnvelope, declare_publisher, subscribe
 from eventing.service import ServiceRuntime, in_background
+from services.rights.adapters.kafka_replay import kafka_topic_replay
 from services.rights.adapters.partner_mapping import balances_to_contract
 from services.rights.adapters.redis_ledger import RightsStore
-from services.rights.domain import Holder, HolderRights, YearMonth
+from services.rights.adapters.session_tokens import SessionTokens
+from services.rights.app.deps import CurrentHolder, NotLoggedIn, unauthorized
+from services.rights.app.labels import label
 from services.rights.handlers import RightsService
+from services.rights.queries import RightsView, rights_view
 from services.rights.settings import Settings
 
 GROUP = "rights"
-AUDIENCE, ISSUER = "mcf", "mcf-registration"
 log = logging.getLogger("rights.app")
 
 
@@ -45,13 +46,23 @@ class MyRightsOut(BaseModel):
     history: list[HistoryLineOut]
     highest_diploma_note: str
 
-
-def unauthorized(message: str) -> JSONResponse:
-    return JSONResponse(
-        {"errors": [{"field": "authorization", "code": "unauthorized", "message": message}]},
-        status_code=401,
-        headers={"WWW-Authenticate": 'Bearer realm="mcf"'},
-    )
+    @classmethod
+    def of(cls, view: RightsView) -> MyRightsOut:
+        return cls(
+            balances=balances_to_contract(view.holder_id, view.balances, view.as_of),
+            history=[
+                HistoryLineOut(
+                    account=str(h.account),
+                    date=h.on.isoformat(),
+                    label=label(h),
+                    amount=f"{h.amount:.2f}",
+                    unit=str(h.unit),
+                )
+                for h in view.history
+            ],
+            highest_diploma_note="Renseignez votre plus haut diplôme : sans diplôme de niveau CAP/BEP, vos "
+            "droits sont majorés (800 € par an, plafond 8 000 €).",
+        )
 
 
 def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
@@ -78,7 +89,7 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Consumers wait at the gate until the ledgers are rebuilt (a first start, or a wiped Redis).
-        rebuild = lambda: svc().rebuild(settings.kafka_bootstrap_servers)  # noqa: E731
+        rebuild = lambda: svc().rebuild(kafka_topic_replay(settings.kafka_bootstrap_servers))  # noqa: E731
         async with rt.lifespan(app), in_background(rt.watch_state(store.needs_rebuild, rebuild)):
             yield
 
@@ -91,45 +102,20 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
     )
     rt.add_operational_routes(app)
 
+    @app.exception_handler(NotLoggedIn)
+    async def not_logged_in(request: Request, exc: NotLoggedIn) -> JSONResponse:
+        return unauthorized(exc.message)
+
+    app.state.sessions = SessionTokens(settings.session_public_key)
+
     @app.get(
         "/api/v1/me/rights",
         response_model=MyRightsOut,
         responses={401: {}},
         summary="The logged-in holder's balances and their history",
     )
-    async def my_rights(authorization: Annotated[str | None, Header()] = None) -> Any:
-        if not authorization or not authorization.lower().startswith("bearer "):
-            return unauthorized("Connectez-vous pour consulter vos droits.")
-        try:
-            claims = jwt.decode(
-                authorization[7:],
-                settings.session_public_key(),
-                algorithms=["EdDSA"],
-                audience=AUDIENCE,
-                issuer=ISSUER,
-            )
-        except jwt.PyJWTError:
-            return unauthorized("Votre session a expiré : reconnectez-vous.")
-        holder_id = str(claims["sub"])
-        found = await svc().rights_of(holder_id)
-        rights = found[1] if found else HolderRights(Holder(YearMonth(1970, 1)))
-        today = datetime.now(UTC).date()
-        history = [
-            HistoryLineOut(
-                account=str(h.account),
-                date=h.on.isoformat(),
-                label=h.label,
-                amount=f"{h.amount:.2f}",
-                unit=str(h.unit),
-            )
-            for h in rights.history()
-        ]
-        return MyRightsOut(
-            balances=balances_to_contract(holder_id, rights.balances(today), today),
-            history=history,
-            highest_diploma_note="Renseignez votre plus haut diplôme : sans diplôme de niveau CAP/BEP, vos "
-            "droits sont majorés (800 € par an, plafond 8 000 €).",
-        )
+    async def my_rights(holder_id: CurrentHolder) -> Any:
+        return MyRightsOut.of(await rights_view(svc(), holder_id))
 
     return rt, app
 

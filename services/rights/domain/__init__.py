@@ -5,12 +5,13 @@ No I/O and no framework here. The public API::
     rights = HolderRights(Holder(YearMonth(1975, 3)))          # or HolderRights.replay(holder, events)
     rights = rights.record(WorkYear("e1", 2023, hours=Decimal(400)))   # RightsError if refused
     rights.balances(as_of=date(2024, 5, 1))                     # -> Balances
-    rights.history(account=Account.CPF_RIGHTS)                   # -> HistoryLine(date, French label, amount)
+    rights.history(account=Account.CPF_RIGHTS)                   # -> HistoryLine(date, kind, details, amount)
 
 Every amount and threshold lives in :mod:`.parameters` with its date of effect; the choices the sources
 leave open live in :mod:`.policy`.
 """
 
+from .declarations import DECLARATIONS, SAME_DAY_RANK, replay_key
 from .errors import ErrorCode, RightsError
 from .events import (
     Abondement,
@@ -31,7 +32,6 @@ from .events import (
     TrainingStarted,
     WorkStatus,
     WorkYear,
-    replay_key,
 )
 from .holder import (
     Balances,
@@ -42,14 +42,16 @@ from .holder import (
     YearMonth,
 )
 from .holder_rights import WAITING_FOR_PREDECESSOR, HolderRights
-from .ledger import Account, HistoryLine, Unit
+from .ledger import Account, CecOutcome, CreditOutcome, HistoryLine, LineKind, NotCredited, Unit
 from .nir import Nir
 from .parameters import PARAMETERS, CecCategory, Parameter, RightsParameters
 from .policy import DEFAULT_POLICY, C2pYearRule, CecCeilingBasis, Fund, RulesPolicy, Shortfall
 
 __all__ = [
+    "DECLARATIONS",
     "DEFAULT_POLICY",
     "PARAMETERS",
+    "SAME_DAY_RANK",
     "WAITING_FOR_PREDECESSOR",
     "Abondement",
     "Account",
@@ -61,7 +63,9 @@ __all__ = [
     "CecBalances",
     "CecCategory",
     "CecCeilingBasis",
+    "CecOutcome",
     "CpfBalances",
+    "CreditOutcome",
     "DifRegistered",
     "DisabilityStatus",
     "ErrorCode",
@@ -70,9 +74,11 @@ __all__ = [
     "Holder",
     "HolderRights",
     "LegacyCpfHours",
+    "LineKind",
     "LowQualificationDeclared",
     "LowQualificationEnded",
     "Nir",
+    "NotCredited",
     "Parameter",
     "PointsUse",
     "PreventionBalances",

@@ -4,22 +4,35 @@ or in full by a cancellation before the training starts.
 What a reserved booking holds still counts as the holder's (it comes back if the booking is cancelled);
 once the training starts it is spent and no longer counts against the ceilings (R6323-1: credits are
 made "dans la limite d'un plafond" of what the holder holds; L5151-9 for the CEC). See docs/rights.md.
-A :class:`Booking` is immutable (each step returns the next one), so a snapshot of the holder's state
-shares them instead of copying them.
+A :class:`Booking` is immutable (each step returns the next one), so the undo log keeps the old ones.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from .errors import ErrorCode, RightsError
+from .events import TrainingBooked, TrainingCancelled, TrainingRefunded, TrainingStarted
+from .ledger import Account, LineKind
 from .money import ZERO, fr_eur
-from .policy import Fund
+from .policy import Fund, Shortfall
+
+if TYPE_CHECKING:
+    from .projection import Projection
 
 Taken = tuple[tuple[Fund, Decimal], ...]  # by fund, in the order the funds were used
+
+# The account each fund a booking draws on is taken from.
+FUND_ACCOUNT = {
+    Fund.ABONDEMENTS: Account.ABONDEMENTS,
+    Fund.CPF_RIGHTS: Account.CPF_RIGHTS,
+    Fund.DIF: Account.DIF,
+    Fund.CEC: Account.CEC,
+}
 
 
 class BookingState(StrEnum):
@@ -28,7 +41,7 @@ class BookingState(StrEnum):
     CANCELLED = "cancelled"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Booking:
     booking_id: str
     booked_on: date
@@ -45,14 +58,14 @@ class Booking:
         if self.state is BookingState.CANCELLED:
             raise RightsError(ErrorCode.BOOKING_ALREADY_CANCELLED, f"booking {self.booking_id} is already cancelled")
 
-    # Events are applied in date order (events.replay_key), so a start or refund never comes before its
+    # Events are applied in date order (declarations.replay_key), so a start or refund never comes before its
     # booking here; one dated before it finds no booking (it is held, see holder_rights).
     def start(self) -> Booking:
         """Entry into training: what the booking holds is spent."""
         self._check_not_cancelled()
         if self.state is BookingState.STARTED:
             raise RightsError(ErrorCode.TRAINING_ALREADY_STARTED, f"training {self.booking_id} has already started")
-        return replace(self, state=BookingState.STARTED)
+        return Booking(self.booking_id, self.booked_on, self.due, self.taken, BookingState.STARTED, self.refunded)
 
     def refund(self, amount: Decimal) -> tuple[Booking, dict[Fund, Decimal]]:
         """Give ``amount`` back: to the funds, used last first (the CEC, used last, is refilled first), up
@@ -73,7 +86,8 @@ class Booking:
                 given[fund] = back
                 remaining -= back
             kept.insert(0, (fund, held - back))
-        return replace(self, taken=tuple(kept), refunded=self.refunded + amount), given
+        refunded = Booking(self.booking_id, self.booked_on, self.due, tuple(kept), self.state, self.refunded + amount)
+        return refunded, given
 
     def cancel(self, on: date) -> tuple[Booking, dict[Fund, Decimal]]:
         """Cancellation before the training starts: everything the booking holds goes back."""
@@ -89,30 +103,69 @@ class Booking:
                 f"training {self.booking_id} has started: it can no longer be cancelled, only refunded in part",
             )
         given = {fund: amount for fund, amount in self.taken if amount > 0}
-        return replace(self, state=BookingState.CANCELLED, taken=()), given
+        return Booking(self.booking_id, self.booked_on, self.due, (), BookingState.CANCELLED, self.refunded), given
 
 
-class BookingBook:
-    """A holder's bookings by id, cheap to snapshot however many there are: a shared, never-changed
-    ``base`` plus the ``recent`` changes; a snapshot copies only the recent part, and folds it into a
-    new base once it grows to a quarter of the base (so each booking is copied O(1) times amortised)."""
+# The rules: each event of a booking's life, applied to the holder's projection.
+def apply_booked(state: Projection, event: TrainingBooked, on: date) -> None:
+    if event.booking_id in state.bookings:
+        raise RightsError(ErrorCode.DUPLICATE_BOOKING, f"booking {event.booking_id} already exists")
+    participation = ZERO if event.participation_exempt else state.parameters.participation_forfaitaire_eur.at(on)
+    # The CPF covers price − participation; below the participation the holder pays it all (S20).
+    due = max(ZERO, event.price_eur - participation)
+    taken: dict[Fund, Decimal] = {}
+    remaining = due
+    for fund in state.policy.debit_order:
+        if state.retired_on is not None and fund is not Fund.CEC:
+            continue  # after retirement only the CEC can be used (L5151-2, S36)
+        take = min(remaining, max(ZERO, state.balance(FUND_ACCOUNT[fund])))
+        if take > 0:
+            taken[fund] = take
+            remaining -= take
+    if remaining > 0 and state.policy.booking_shortfall is Shortfall.REFUSE:
+        raise RightsError(
+            ErrorCode.INSUFFICIENT_RIGHTS,
+            f"the training needs {fr_eur(due)} and the rights cover {fr_eur(due - remaining)}",
+        )
+    details = (event.booking_id, event.price_eur, participation, remaining, not taken)
+    for fund, amount in taken.items():
+        state.post(FUND_ACCOUNT[fund], on, LineKind.TRAINING_BOOKED, details, -amount, event.event_id)
+    if not taken:
+        state.post(Account.CPF_RIGHTS, on, LineKind.TRAINING_BOOKED, details, ZERO, event.event_id)
+    state.bookings[event.booking_id] = Booking(event.booking_id, on, due, tuple(taken.items()))
+    state.reserve(taken, +1)
 
-    def __init__(self, base: dict[str, Booking] | None = None, recent: dict[str, Booking] | None = None) -> None:
-        self._base: dict[str, Booking] = base if base is not None else {}
-        self._recent: dict[str, Booking] = recent if recent is not None else {}
 
-    def get(self, booking_id: str) -> Booking | None:
-        found = self._recent.get(booking_id)
-        return found if found is not None else self._base.get(booking_id)
+def _booking(state: Projection, booking_id: str, what: str) -> Booking:
+    booking = state.bookings.get(booking_id)
+    if booking is None:
+        raise RightsError(ErrorCode.UNKNOWN_BOOKING, f"no booking {booking_id} to {what}")
+    return booking
 
-    def __contains__(self, booking_id: str) -> bool:
-        return booking_id in self._recent or booking_id in self._base
 
-    def __setitem__(self, booking_id: str, booking: Booking) -> None:
-        self._recent[booking_id] = booking
+def apply_started(state: Projection, event: TrainingStarted, on: date) -> None:
+    booking = _booking(state, event.booking_id, "start").start()
+    state.bookings[event.booking_id] = booking
+    state.reserve(dict(booking.taken), -1)
+    # The money was debited at booking; from now on it is spent and leaves the ceilings.
+    details = (event.booking_id, booking.total)
+    state.post(Account.CPF_RIGHTS, on, LineKind.TRAINING_STARTED, details, ZERO, event.event_id)
 
-    def copy(self) -> BookingBook:
-        if len(self._recent) * 4 > len(self._base):
-            self._base = {**self._base, **self._recent}  # a new base; the old one may be shared
-            self._recent = {}
-        return BookingBook(self._base, dict(self._recent))
+
+def apply_refunded(state: Projection, event: TrainingRefunded, on: date) -> None:
+    booking, given = _booking(state, event.booking_id, "refund").refund(event.amount_eur)
+    state.bookings[event.booking_id] = booking
+    if booking.state is BookingState.RESERVED:
+        state.reserve(given, -1)
+    for fund, amount in given.items():
+        state.post(FUND_ACCOUNT[fund], on, LineKind.TRAINING_REFUNDED, (event.booking_id,), amount, event.event_id)
+
+
+def apply_cancelled(state: Projection, event: TrainingCancelled, on: date) -> None:
+    booking, given = _booking(state, event.booking_id, "cancel").cancel(on)
+    state.bookings[event.booking_id] = booking
+    state.reserve(given, -1)
+    for fund, amount in given.items():
+        state.post(FUND_ACCOUNT[fund], on, LineKind.TRAINING_CANCELLED, (event.booking_id,), amount, event.event_id)
+    if not given:
+        state.post(Account.CPF_RIGHTS, on, LineKind.TRAINING_CANCELLED, (event.booking_id,), ZERO, event.event_id)

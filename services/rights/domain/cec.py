@@ -1,13 +1,21 @@
-"""CEC (compte d'engagement citoyen): does an activity meet its minimum, and what does it earn."""
+"""CEC (compte d'engagement citoyen): does an activity meet its minimum, what does it earn, and the
+rule that credits it within the ceiling."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from .errors import ErrorCode, RightsError
 from .events import CecActivity
-from .money import eur
+from .ledger import Account, CecOutcome, Detail, LineKind
+from .money import ZERO, eur
 from .parameters import CecMinimum, RightsParameters
+from .policy import CecCeilingBasis, Fund
+
+if TYPE_CHECKING:
+    from .projection import Projection
 
 
 def minimum_met(activity: CecActivity, minimum: CecMinimum, earlier: tuple[Decimal, ...] = ()) -> bool:
@@ -42,3 +50,43 @@ def credit_and_ceiling(year: int, parameters: RightsParameters) -> tuple[Decimal
         ceiling_hours = parameters.cec_hours_ceiling.for_activity_year(year)
         return eur(hours * hour_value), eur(ceiling_hours * hour_value)
     return parameters.cec_credit_eur.for_activity_year(year), parameters.cec_ceiling_eur.for_activity_year(year)
+
+
+def apply_activity(state: Projection, event: CecActivity, on: date) -> None:
+    p = state.parameters
+    state.check_activity_year(event.year, p.cec_first_activity_year.initial, "cec_activity")
+    minimum = p.cec_minima.for_activity_year(event.year).get(event.category)
+    if minimum is None:
+        raise RightsError(ErrorCode.UNKNOWN_CEC_CATEGORY, f"no CEC minimum for {event.category.value} in {event.year}")
+    # Hours in several associations (or hosts) add up over the year, whichever declaration brings
+    # them, like work hours across employers (D5151-14 7°: 200 h "in one or more" associations).
+    so_far = state.cec_measures.get((event.year, event.category), ())
+    met = minimum_met(event, minimum, so_far)
+    measure = getattr(event, minimum.measure)
+    if isinstance(measure, tuple):
+        state.cec_measures[(event.year, event.category)] = (*so_far, *measure)
+    credit = ZERO
+    note: Detail = None
+    if (event.year, event.category) in state.cec_awarded:
+        outcome = CecOutcome.ALREADY_ACQUIRED
+    elif not met:
+        outcome, note = CecOutcome.MINIMUM_NOT_MET, minimum.article
+    else:
+        amount, ceiling = credit_and_ceiling(event.year, p)
+        credit = min(amount, max(ZERO, ceiling - _counted(state)))
+        outcome = CecOutcome.CUT_AT_CEILING if credit < amount else CecOutcome.CREDITED
+        note = ceiling if credit < amount else None
+        state.cec_awarded.add((event.year, event.category))
+        state.cec_acquired += credit
+    details = (event.year, event.category.value, outcome.value, note)
+    state.post(Account.CEC, on, LineKind.CEC_ACTIVITY, details, credit, event.event_id)
+
+
+def _counted(state: Projection) -> Decimal:
+    """What the CEC ceiling is compared with (policy: the balance, or everything ever acquired)."""
+    if state.policy.cec_ceiling_basis is CecCeilingBasis.LIFETIME:
+        return state.cec_acquired
+    counted = state.balance(Account.CEC)
+    if state.policy.reserved_counts_in_ceiling:
+        counted += state.reserved_from(Fund.CEC)
+    return counted

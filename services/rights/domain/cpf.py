@@ -19,6 +19,18 @@ from .money import ZERO, ceil_to_cent, eur
 from .parameters import RightsParameters
 from .policy import RulesPolicy
 
+_ONE = Fraction(1)
+_NONE = Fraction(0)
+
+
+def exact(value: Decimal | int) -> Fraction:
+    """``value`` as an exact fraction, by the fast path of ``Fraction(int, int)`` (``Fraction(Decimal)``
+    goes through the numeric tower's abstract-class checks: most of a small holder's time)."""
+    if isinstance(value, int):
+        return Fraction(value, 1)
+    numerator, denominator = value.as_integer_ratio()
+    return Fraction(numerator, denominator)
+
 
 @dataclass
 class YearFacts:
@@ -44,11 +56,11 @@ class YearFacts:
     @property
     def employee_share(self) -> Fraction:
         """Share of full time over all employers, at most 1 (hours add up across contracts)."""
-        return min(Fraction(1), sum(self.employee_time.values(), Fraction(0)))
+        return min(_ONE, sum(self.employee_time.values(), _NONE))
 
     @property
     def self_employed_share(self) -> Fraction:
-        return min(Fraction(1), sum(self.self_employed_time.values(), Fraction(0)))
+        return min(_ONE, sum(self.self_employed_time.values(), _NONE))
 
 
 @dataclass(frozen=True)
@@ -61,13 +73,13 @@ def time_share(event: WorkYear, parameters: RightsParameters) -> Fraction:
     """Share of the reference duration worked (R6323-1: 1 607 h, agreed hours, or forfait days capped at 218)."""
     if event.days is not None and event.reference_days is not None:
         # R6323-1: the reference of a forfait is its number of days, "dans la limite de 218 jours".
-        cap = Fraction(parameters.max_forfait_days.for_activity_year(event.year))
-        forfait = min(Fraction(event.reference_days), cap)
-        return Fraction(event.days) / forfait
+        cap = exact(parameters.max_forfait_days.for_activity_year(event.year))
+        forfait = min(exact(event.reference_days), cap)
+        return exact(event.days) / forfait
     if event.hours is None:
         raise RightsError(ErrorCode.MISSING_MEASURE, "an employee's year needs hours or days", event_id=event.event_id)
     reference = event.reference_hours or parameters.reference_hours.for_activity_year(event.year)
-    return Fraction(event.hours) / Fraction(reference)
+    return exact(event.hours) / exact(reference)
 
 
 def self_employed_share(event: WorkYear) -> Fraction:
@@ -98,7 +110,7 @@ def _transition_entitlement(facts: YearFacts, low_qualified: bool, parameters: R
     else:
         full_year_hours = parameters.cpf_transition_hours.for_activity_year(facts.year)
         ceiling = parameters.cpf_ceiling_eur.at(conversion_day)
-    share = max(facts.employee_share, facts.self_employed_share, Fraction(1) if facts.esat else Fraction(0))
+    share = max(facts.employee_share, facts.self_employed_share, _ONE if facts.esat else _NONE)
     hours = math.ceil(full_year_hours * share)
     return YearEntitlement(eur(hours * hour_value), ceiling)
 
@@ -127,7 +139,7 @@ def _euro_entitlement(
             )
         )
     if facts.self_employed_share > 0:
-        annual = Fraction(parameters.self_employed_annual_eur.for_activity_year(year))
+        annual = exact(parameters.self_employed_annual_eur.for_activity_year(year))
         amount = ceil_to_cent(annual * facts.self_employed_share)
         options.append(YearEntitlement(amount, parameters.self_employed_ceiling_eur.for_activity_year(year)))
     amount = max(option.amount for option in options)
@@ -147,9 +159,9 @@ def _employee_amount(
     normal = parameters.cpf_annual_credit_eur.for_activity_year(year)
     majorated = parameters.low_qualified_annual_eur.for_activity_year(year)
     share = facts.employee_share
-    if share >= Fraction(parameters.half_time_fraction.for_activity_year(year)):
+    if share >= exact(parameters.half_time_fraction.for_activity_year(year)):
         return majorated if low_qualified else normal  # R6323-1 I, R6323-3-1 I
     # R6323-1 II: below half-time, a fraction of the annual amount in proportion to the time worked
     # (against full time, S15), rounded up to the cent.
     base = majorated if low_qualified and policy.low_qualified_pro_rata_of_majorated else normal
-    return ceil_to_cent(Fraction(base) * share)
+    return ceil_to_cent(exact(base) * share)

@@ -8,6 +8,9 @@ when the event is applied. ``effective_on`` is the date the event counts from:
   CDC credits "before 30 April" for the previous year, S13);
 - ``LegacyCpfHours`` on LEGACY_CONVERSION_DATE (2019-01-01, S10);
 - the others on their own date.
+
+This module is long (~450 lines) because it declares all fifteen kinds of event, each with the checks
+it can make alone; :mod:`.declarations` gives each its rule and same-day rank.
 """
 
 from __future__ import annotations
@@ -453,29 +456,3 @@ RightsEvent = (
     | TrainingRefunded
     | TrainingCancelled
 )
-
-# Tie-break between events taking effect on the same day: statuses and conversions before credits,
-# credits before uses, a booking before its entry, refund or cancellation; then event_id. The order never depends on
-# the order the events arrived in, so a shuffled input replays to the same balances.
-SAME_DAY_RANK: dict[type, int] = {
-    LowQualificationDeclared: 0,
-    LowQualificationEnded: 1,
-    Retired: 2,
-    LegacyCpfHours: 3,
-    DifRegistered: 4,
-    WorkYear: 5,
-    DisabilityStatus: 6,
-    CecActivity: 7,
-    C2pExposure: 8,
-    Abondement: 9,
-    C2pPointsUsed: 10,
-    TrainingBooked: 11,
-    TrainingStarted: 12,
-    TrainingRefunded: 13,
-    TrainingCancelled: 14,
-}
-
-
-def replay_key(event: RightsEvent, parameters: RightsParameters) -> tuple[date, int, str]:
-    """The total order events are applied in: (effective date, same-day rank, event_id)."""
-    return (event.effective_on(parameters), SAME_DAY_RANK[type(event)], event.event_id)

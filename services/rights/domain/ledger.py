@@ -1,4 +1,5 @@
-"""Ledgers: dated, labelled entries whose sum is a balance; the lines of the "Voir mes droits" pages."""
+"""Accounts and history lines: dated amounts whose sum is a balance, each saying what it records (the lines
+of the "Voir mes droits" pages; their French words are the presentation's)."""
 
 from __future__ import annotations
 
@@ -35,47 +36,65 @@ UNIT_OF: dict[Account, Unit] = {
 }
 
 
-@dataclass(frozen=True)
+class LineKind(StrEnum):
+    """What a history line records. The line's ``details`` are plain values, in the order given here;
+    the words shown to the holder are the presentation's (``services/rights/app/labels.py``)."""
+
+    NOT_CREDITED = "not_credited"  # year, why (NotCredited), retired on (date | None)
+    WORK_YEAR = "work_year"  # year, low-qualified (bool), CreditOutcome, ceiling, reserved shown (Decimal | None)
+    BOETH = "boeth"  # year, CreditOutcome, ceiling, reserved shown (Decimal | None)
+    PUBLIC_HOURS = "public_hours"  # year, ceiling in hours if the credit was cut (int | None)
+    LEGACY_CONVERSION = "legacy_conversion"  # hours, € per hour, ceiling if the credit was cut (Decimal | None)
+    RETIRED = "retired"  # nothing
+    DIF_REGISTERED = "dif_registered"  # hours, € per hour, ceiling if the credit was cut (Decimal | None)
+    CEC_ACTIVITY = "cec_activity"  # year, category, CecOutcome, article (minimum not met) or ceiling (cut)
+    C2P_EXPOSURE = "c2p_exposure"  # year, quarters, factors
+    C2P_USED_FOR_TRAINING = "c2p_used_for_training"  # € per point
+    C2P_TOP_UP = "c2p_top_up"  # points, € per point
+    C2P_RETIREMENT = "c2p_retirement"  # retirement quarters bought
+    C2P_PART_TIME = "c2p_part_time"  # blocks used
+    ABONDEMENT = "abondement"  # payer (as the partner sent it)
+    TRAINING_BOOKED = "training_booked"  # booking id, price, participation, left to the holder, no rights used
+    TRAINING_STARTED = "training_started"  # booking id, rights spent
+    TRAINING_REFUNDED = "training_refunded"  # booking id
+    TRAINING_CANCELLED = "training_cancelled"  # booking id
+
+
+class NotCredited(StrEnum):
+    """Why a year of work credits nothing (L5151-2, L6323-27)."""
+
+    RETIRED = "retired"
+    UNDER_16_WITHOUT_APPRENTICESHIP = "under_16_without_apprenticeship"
+    CFP_CONTRIBUTION_UNPAID = "cfp_contribution_unpaid"
+
+
+class CreditOutcome(StrEnum):
+    """How a year's credit went against the ceiling."""
+
+    CREDITED = "credited"
+    CUT_AT_CEILING = "cut_at_ceiling"
+    NOTHING_MORE = "nothing_more"  # the year had already received its entitlement
+
+
+class CecOutcome(StrEnum):
+    CREDITED = "credited"
+    ALREADY_ACQUIRED = "already_acquired"  # the category was already credited for that year
+    MINIMUM_NOT_MET = "minimum_not_met"
+    CUT_AT_CEILING = "cut_at_ceiling"
+
+
+Detail = str | int | bool | Decimal | date | None
+
+
+@dataclass(frozen=True, slots=True)
 class HistoryLine:
-    """One line of a balance's history: when, what (in French), how much (signed), from which event."""
+    """One line of a balance's history: when, what (a kind and its details), how much (signed), from
+    which event."""
 
     account: Account
     on: date
-    label: str
+    kind: LineKind
+    details: tuple[Detail, ...]
     amount: Decimal
     unit: Unit
     event_id: str
-
-
-class Ledger:
-    """An append-only list of entries for one account. Only the projection writes to it."""
-
-    def __init__(self, account: Account) -> None:
-        self.account = account
-        self.unit = UNIT_OF[account]
-        self._lines: list[HistoryLine] = []
-        self._balance = Decimal(0)
-
-    @property
-    def balance(self) -> Decimal:
-        return self._balance
-
-    @property
-    def lines(self) -> tuple[HistoryLine, ...]:
-        return tuple(self._lines)
-
-    def __len__(self) -> int:
-        return len(self._lines)
-
-    def prefix(self, length: int, balance: Decimal) -> Ledger:
-        """A new ledger with the first ``length`` lines of this one (whose sum is ``balance``)."""
-        ledger = Ledger(self.account)
-        ledger._lines = self._lines[:length]
-        ledger._balance = balance
-        return ledger
-
-    def post(self, on: date, label: str, amount: Decimal, event_id: str) -> HistoryLine:
-        line = HistoryLine(self.account, on, label, amount, self.unit, event_id)
-        self._lines.append(line)
-        self._balance += amount
-        return line

@@ -31,7 +31,7 @@ def has_at_most_two_decimals(value: Decimal) -> bool:
 
 
 def fr_eur(amount: Decimal) -> str:
-    """French display of an amount for history labels: ``1 350,00 €``."""
+    """French display of an amount (refusal reasons here, history labels in ``app/labels.py``): ``1 350,00 €``."""
     quantized = amount.quantize(CENT)
     sign = "-" if quantized < 0 else ""
     units, cents = f"{abs(quantized):.2f}".split(".")

@@ -9,6 +9,9 @@ C2P reserve it is the holder's birth date. Source ids (``S1``…) refer to
 To change the law, add a step here (never edit a past step): replaying a holder's events then gives
 the balances under the new rule from its date of effect, and the same balances as before for earlier
 dates.
+
+This module is long (~470 lines) because it is the dated rules table: one entry per amount or
+threshold, each with its steps and sources; splitting it would scatter the law it transcribes.
 """
 
 from __future__ import annotations

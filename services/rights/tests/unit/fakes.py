@@ -1,14 +1,16 @@
-"""In-memory store and publisher for the rights service's use-case tests (the real ones are Redis and
-Kafka, exercised in tests/integration/test_rights.py)."""
+"""In-memory fakes of the rights ports for the use-case tests: the store (held to the same contract as
+the Redis adapter by tests/store/test_store_contract.py), the publisher and the topic replay (the real
+ones are Redis and Kafka, exercised in tests/integration/test_rights.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from contracts.base import EventData
 from contracts.rights import BalancesProjected
 from contracts.topics import TopicSpec
-from services.rights.adapters.redis_ledger import HolderRecord
+from services.rights.ports import HolderRecord
 
 NIR = "1850375123456"
 KEY = f"{97 - int(NIR) % 97:02d}"
@@ -18,6 +20,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self.holders: dict[str, HolderRecord] = {}
         self.bodies: dict[str, dict[str, dict[str, Any]]] = {}
+        self.rebuilt = False
 
     async def holder(self, holder_id: str) -> HolderRecord | None:
         return self.holders.get(holder_id)
@@ -34,8 +37,11 @@ class MemoryStore:
     async def add_declaration(self, holder_id: str, event_id: str, body: dict[str, Any]) -> None:
         self.bodies.setdefault(holder_id, {})[event_id] = body
 
+    async def needs_rebuild(self) -> bool:
+        return not self.rebuilt
+
     async def mark_rebuilt(self) -> None:
-        return None
+        self.rebuilt = True
 
 
 class MemoryPublisher:
@@ -46,3 +52,17 @@ class MemoryPublisher:
         assert isinstance(data, BalancesProjected)
         self.published.append(data)
         return None
+
+
+class MemoryTopics:
+    """The topics as lists of record values: ``replay`` feeds them back in order (a ``TopicReplay``)."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, list[bytes]] = {}
+
+    def append(self, topic: TopicSpec, value: bytes) -> None:
+        self.records.setdefault(topic.name, []).append(value)
+
+    async def replay(self, topic: TopicSpec, handle: Callable[[bytes], Awaitable[None]]) -> None:
+        for value in self.records.get(topic.name, []):
+            await handle(value)

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from services.rights.app.labels import label
 from services.rights.domain import (
     Account,
     CecActivity,
@@ -71,7 +72,7 @@ def test_money_of_a_booking_not_started_still_counts_and_the_history_says_so() -
     assert holder_rights.balances().cpf.reserved_eur == Decimal("2000.00")
     last = holder_rights.history(account=Account.CPF_RIGHTS)[-1]
     assert last.amount == Decimal("0.00")
-    assert "limitée au plafond de 5 000,00 €, dont 2 000,00 € réservés pour une formation non commencée" in last.label
+    assert "limitée au plafond de 5 000,00 €, dont 2 000,00 € réservés pour une formation non commencée" in label(last)
 
 
 def test_a_started_training_cannot_be_cancelled_but_can_be_refunded_in_part() -> None:
@@ -84,7 +85,7 @@ def test_a_started_training_cannot_be_cancelled_but_can_be_refunded_in_part() ->
         *work(2019, 2028), booked, started, TrainingRefunded("r", "T1", Decimal("500.00"), date(2029, 10, 1))
     )
     assert cpf(refunded) == Decimal("3500.00")
-    assert refunded.history()[-1].label == "Remboursement partiel de la formation T1 : droits restitués"
+    assert label(refunded.history()[-1]) == "Remboursement partiel de la formation T1 : droits restitués"
 
 
 def test_a_refund_restores_rights_even_above_the_ceiling_and_then_blocks_new_credits() -> None:

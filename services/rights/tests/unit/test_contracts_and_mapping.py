@@ -5,20 +5,28 @@ from __future__ import annotations
 import json
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
 from contracts import partners
 from contracts.rights import BalancesProjected
-from services.rights.adapters.partner_mapping import balances_to_contract, message_to_domain, to_domain_event
+from services.rights.adapters.partner_mapping import (
+    TO_DOMAIN,
+    balances_to_contract,
+    message_to_domain,
+    to_domain_event,
+)
 from services.rights.domain import (
+    DECLARATIONS,
+    SAME_DAY_RANK,
     Abondement,
     ErrorCode,
     Holder,
     HolderRights,
     LegacyCpfHours,
     RightsError,
+    RightsEvent,
     WorkYear,
     YearMonth,
 )
@@ -67,6 +75,15 @@ def test_every_partner_body_parses_maps_and_round_trips(body: dict[str, Any]) ->
 def test_every_type_has_a_model_and_a_body_here() -> None:
     assert set(partners.PARTNER_TYPES) == {body["type"] for body in BODIES}
     assert len({model.EVENT_TYPE for model in partners.PARTNER_EVENT_MODELS}) == len(partners.PARTNER_TYPES)
+
+
+def test_each_partner_type_maps_to_its_own_domain_event_and_each_domain_event_has_a_rule_and_a_rank() -> None:
+    # One declaration of each type per layer (the contract union, the mapping, the domain table): a
+    # type added to one and not the others would be refused or dropped at run time.
+    assert set(TO_DOMAIN) == set(partners.PARTNER_EVENT_MODELS)
+    mapped = {type(to_domain_event(partners.parse_partner_event(body), "e1")) for body in BODIES}
+    assert mapped == {declaration.event for declaration in DECLARATIONS} == set(get_args(RightsEvent))
+    assert sorted(SAME_DAY_RANK.values()) == list(range(len(DECLARATIONS)))
 
 
 @pytest.mark.parametrize(

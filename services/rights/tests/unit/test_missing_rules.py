@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from services.rights.app.labels import label
 from services.rights.domain import (
     Account,
     CecActivity,
@@ -82,7 +83,7 @@ def test_no_credit_after_the_year_of_retirement_and_only_the_cec_is_usable() -> 
     assert cpf(holder_rights) == Decimal("2500.00")
     assert holder_rights.balances().cec.eur == Decimal("0.00")  # the training used the CEC only
     lines = {line.event_id: line for line in holder_rights.history()}
-    assert lines["w2024"].amount == 0 and "retraité depuis le 01/07/2023" in lines["w2024"].label
+    assert lines["w2024"].amount == 0 and "retraité depuis le 01/07/2023" in label(lines["w2024"])
 
 
 def test_a_self_employed_year_without_the_cfp_contribution_earns_nothing() -> None:
@@ -91,7 +92,7 @@ def test_a_self_employed_year_without_the_cfp_contribution_earns_nothing() -> No
     unpaid = WorkYear("u", 2023, status=WorkStatus.SELF_EMPLOYED, days_active=365, cfp_contribution_paid=False)
     assert cpf(rights(paid)) == Decimal("500.00")
     assert cpf(rights(unpaid)) == Decimal("0.00")
-    assert "contribution à la formation professionnelle non acquittée" in rights(unpaid).history()[0].label
+    assert "contribution à la formation professionnelle non acquittée" in label(rights(unpaid).history()[0])
 
 
 def test_under_16_only_an_apprenticeship_earns_rights() -> None:

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from unittest.mock import patch
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,12 +21,14 @@ from services.rights.domain import (
     CecCategory,
     DifRegistered,
     DisabilityStatus,
+    ErrorCode,
     Holder,
     HolderRights,
     LegacyCpfHours,
     LowQualificationDeclared,
     LowQualificationEnded,
     PointsUse,
+    RightsError,
     RightsEvent,
     TrainingBooked,
     TrainingCancelled,
@@ -219,14 +222,15 @@ def test_any_arrival_order_gives_the_sorted_replay(events: list[RightsEvent], rn
 
 @SETTINGS
 @given(histories(), st.randoms(use_true_random=False), st.integers(min_value=1, max_value=4))
-def test_replaying_from_a_checkpoint_gives_the_sorted_replay(events: list[RightsEvent], rnd: object, gap: int) -> None:
-    # Late events replay from the latest snapshot before them (taken every `gap` events here, every 256
-    # or more in production): the result must be that of the sorted replay, and earlier HolderRights
+def test_rewinding_for_late_events_gives_the_sorted_replay(events: list[RightsEvent], rnd: object, gap: int) -> None:
+    # Late events rewind the state with the undo log, which covers the last `gap` events here (4 096 in
+    # production; an event later than that rebuilds from the start): the result must be that of the
+    # sorted replay, and earlier HolderRights
     # objects (immutable) must keep their own balances while later ones append to the shared state.
     history = list(accepted(events).events)
     arrival = list(history)
     rnd.shuffle(arrival)  # type: ignore[attr-defined]
-    with patch.object(holder_rights, "CHECKPOINT_GAP", gap):
+    with patch.object(holder_rights, "UNDO_HORIZON", gap):
         steps = [HolderRights(HOLDER)]
         for event in arrival:
             steps.append(steps[-1].record(event))
@@ -245,12 +249,32 @@ def test_replaying_from_a_checkpoint_gives_the_sorted_replay(events: list[Rights
 def test_what_is_kept_rebuilds_to_the_same_rights(events: list[RightsEvent], rnd: object, gap: int) -> None:
     # Any input, any order, whatever is held or refused on the way: the events the service keeps
     # (applied and held) rebuild — from scratch, as after a restart — to the same balances, history
-    # and held events as the incremental path (fast appends, checkpoints, held events skipped).
+    # and held events as the incremental path (fast appends, rewinds, rebuilds, held events skipped).
     arrival = list(events)
     rnd.shuffle(arrival)  # type: ignore[attr-defined]
-    with patch.object(holder_rights, "CHECKPOINT_GAP", gap):
+    with patch.object(holder_rights, "UNDO_HORIZON", gap):
         recorded, _ = HolderRights.record_all(HOLDER, arrival)
     rebuilt = HolderRights.restore(HOLDER, recorded.received)
     assert rebuilt.balances() == recorded.balances()
     assert rebuilt.history() == recorded.history()
     assert {e.event_id for e, _ in rebuilt.held} == {e.event_id for e, _ in recorded.held}
+
+
+def test_a_refused_late_event_leaves_the_rights_as_they_were_even_past_the_undo_horizon() -> None:
+    # A booking id reused by an earlier-dated booking would make the stored booking a duplicate: the
+    # late one is refused (conflicts_with_later_event) and the holder's rights must be exactly as before,
+    # also when it falls further back than the undo log reaches (horizon 2 here: rebuilt, not rewound).
+    later = [Abondement(f"a{n}", Decimal("10.00"), "employer", date(2024, 3, 1) + timedelta(days=n)) for n in range(30)]
+    history: list[RightsEvent] = [TrainingBooked("k1", "T1", Decimal("100.00"), date(2024, 2, 1)), *later]
+    with patch.object(holder_rights, "UNDO_HORIZON", 2):
+        rights, refused = HolderRights.record_all(HOLDER, history)
+        before_balances, before_history = rights.balances(), rights.history()
+        with pytest.raises(RightsError) as caught:
+            rights.record(TrainingBooked("k0", "T1", Decimal("50.00"), date(2024, 1, 15)))
+        assert caught.value.code is ErrorCode.CONFLICTS_WITH_LATER_EVENT
+        assert (rights.balances(), rights.history()) == (before_balances, before_history)
+        late = Abondement("late", Decimal("5.00"), "employer", date(2024, 1, 20))
+        after = rights.record(late)
+    assert refused == ()
+    assert after.history() == HolderRights.replay(HOLDER, [*history, late]).history()
+    assert after.balances() == HolderRights.replay(HOLDER, [*history, late]).balances()

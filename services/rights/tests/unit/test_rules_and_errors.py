@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from services.rights.app.labels import label
 from services.rights.domain import (
     PARAMETERS,
     Abondement,
@@ -163,7 +164,7 @@ def test_booking_shortfall_is_paid_by_the_holder_or_refused() -> None:
     booking = TrainingBooked("b", "T1", Decimal("1000.00"), date(2024, 1, 2))
     holder_pays = rights(funds, booking)
     assert holder_pays.balances().cpf.reserved_eur == Decimal("300.00")
-    assert "reste à payer par le titulaire 700,00 €" in holder_pays.history()[-1].label
+    assert "reste à payer par le titulaire 700,00 €" in label(holder_pays.history()[-1])
     strict = RulesPolicy(booking_shortfall=Shortfall.REFUSE)
     with pytest.raises(RightsError) as caught:
         HolderRights.replay(HOLDER, [funds, booking], policy=strict)
@@ -270,8 +271,8 @@ def test_history_lines_have_date_french_label_and_amount() -> None:
         (date(2020, 4, 30), Decimal("500.00")),
         (date(2024, 6, 1), Decimal("-600.00")),
     ]
-    assert lines[0].label == "Conversion des 72 h CPF acquises avant 2019 (15,00 €/h)"
-    assert lines[2].label == "Formation T1 réservée (prix 700,00 €, participation forfaitaire 100,00 €)"
+    assert label(lines[0]) == "Conversion des 72 h CPF acquises avant 2019 (15,00 €/h)"
+    assert label(lines[2]) == "Formation T1 réservée (prix 700,00 €, participation forfaitaire 100,00 €)"
     balances = holder_rights.balances()
     assert (balances.legacy_hours, balances.legacy_eur) == (72, Decimal("1080.00"))
 

@@ -1,0 +1,205 @@
+"""A holder's projection: the state that replaying their events, in replay order, builds up.
+
+:class:`Projection` holds the state, posts history lines and reads balances; the rules that change it
+live by subject — :mod:`.crediting` (CPF, DIF, statuses, abondements), :mod:`.cec`, :mod:`.prevention`
+(C2P) and :mod:`.bookings` — and :data:`.declarations.DECLARATIONS` says which rule applies each kind of
+event. :class:`.holder_rights.HolderRights` decides which events to apply and when.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from .bookings import Booking
+from .cpf import YearFacts
+from .errors import ErrorCode, RightsError
+from .holder import Balances, CecBalances, CpfBalances, Holder, LowQualificationPeriod, PreventionBalances
+from .ledger import UNIT_OF, Account, Detail, HistoryLine, LineKind
+from .money import ZERO, eur
+from .parameters import CecCategory, RightsParameters
+from .policy import Fund, RulesPolicy
+from .prevention import reserved_for_training
+from .undo import APPENDED, SET_ATTRIBUTE, LoggedDict, LoggedSet, UndoLog
+
+# Accounts and kinds by name in the journal: a tuple of plain values is not followed by the garbage
+# collector, which dominated long histories.
+_ACCOUNT_NAME = {account: str(account.value) for account in Account}
+_KIND_NAME = {kind: str(kind.value) for kind in LineKind}
+
+
+class Projection:
+    """The mutable working state of a replay: apply events in replay order, read balances and history.
+    Only :mod:`.holder_rights` creates and drives it.
+
+    Every change goes through ``undo`` (see :mod:`.undo`): containers are logged dicts and sets, and
+    assigning an attribute logs the old value, so the state can be rewound to any applied event.
+    Values stored in the state (year facts, bookings, status periods) are never changed in place."""
+
+    undo: UndoLog
+    holder: Holder
+    parameters: RightsParameters
+    policy: RulesPolicy
+    totals: LoggedDict[Account, Decimal]
+    journal: list[tuple[str, date, str, tuple[Detail, ...], Decimal, str]]
+    years: LoggedDict[int, YearFacts]
+    year_credited: LoggedDict[int, Decimal]
+    latest_year_ceiling: tuple[int, Decimal] | None
+    low_qualification: tuple[LowQualificationPeriod, ...]
+    legacy_hours: int | None
+    legacy_eur: Decimal
+    dif_hours: int
+    cec_awarded: LoggedSet[tuple[int, CecCategory]]
+    cec_acquired: Decimal
+    c2p_acquired: int
+    c2p_acquired_under_cap: int
+    c2p_year_points: LoggedDict[int, int]
+    c2p_used_training: int
+    c2p_used_retirement: int
+    public_credited: LoggedDict[int, int]
+    retired_on: date | None
+    cec_measures: LoggedDict[tuple[int, CecCategory], tuple[Decimal, ...]]
+    bookings: LoggedDict[str, Booking]
+    reserved: LoggedDict[Fund, Decimal]
+    last_effective: date | None
+
+    def __init__(self, holder: Holder, parameters: RightsParameters, policy: RulesPolicy) -> None:
+        log = UndoLog()
+        init = object.__setattr__  # not logged: nothing to undo before the first event
+        init(self, "undo", log)
+        init(self, "holder", holder)
+        init(self, "parameters", parameters)
+        init(self, "policy", policy)
+        # Each account's balance, and every history line in replay order as a plain tuple (account,
+        # date, kind, details, amount, event_id): HistoryLine objects are made when the history is read.
+        init(self, "totals", LoggedDict[Account, Decimal](log, {account: Decimal(0) for account in Account}))
+        init(self, "journal", [])
+        init(self, "years", LoggedDict[int, YearFacts](log))
+        init(self, "year_credited", LoggedDict[int, Decimal](log))
+        init(self, "latest_year_ceiling", None)
+        init(self, "low_qualification", ())
+        init(self, "legacy_hours", None)
+        init(self, "legacy_eur", ZERO)
+        init(self, "dif_hours", 0)
+        init(self, "cec_awarded", LoggedSet[tuple[int, CecCategory]](log))
+        init(self, "cec_acquired", ZERO)
+        init(self, "c2p_acquired", 0)
+        init(self, "c2p_acquired_under_cap", 0)
+        init(self, "c2p_year_points", LoggedDict[int, int](log))
+        init(self, "c2p_used_training", 0)
+        init(self, "c2p_used_retirement", 0)
+        init(self, "public_credited", LoggedDict[int, int](log))
+        init(self, "retired_on", None)
+        init(self, "cec_measures", LoggedDict[tuple[int, CecCategory], tuple[Decimal, ...]](log))
+        init(self, "bookings", LoggedDict[str, Booking](log))
+        init(self, "reserved", LoggedDict[Fund, Decimal](log, {fund: ZERO for fund in Fund}))
+        init(self, "last_effective", None)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        self.undo.entries += (self, name, self.__dict__[name], SET_ATTRIBUTE)
+        object.__setattr__(self, name, value)
+
+    # --- changing (by the rules) ---------------------------------------------------------------
+    def post(
+        self, account: Account, on: date, kind: LineKind, details: tuple[Detail, ...], amount: Decimal, event_id: str
+    ) -> None:
+        self.totals[account] += amount
+        self.journal.append((_ACCOUNT_NAME[account], on, _KIND_NAME[kind], details, amount, event_id))
+        self.undo.entries += (self.journal, None, None, APPENDED)
+
+    def facts_to_change(self, year: int) -> YearFacts:
+        """The year's facts, as a fresh copy stored in their place: stored facts are never changed in
+        place, so the undo log keeps the old ones (copy on write)."""
+        facts = self.years[year].copy() if year in self.years else YearFacts(year)
+        self.years[year] = facts
+        return facts
+
+    def reserve(self, taken: dict[Fund, Decimal], sign: int) -> None:
+        for fund, amount in taken.items():
+            self.reserved[fund] += sign * amount
+
+    def check_activity_year(self, year: int, first_year: int, what: str) -> None:
+        if year > self.parameters.last_plausible_year.for_activity_year(first_year):
+            raise RightsError(ErrorCode.INVALID_YEAR, f"{what}: year {year} is not plausible")
+        if year < first_year:
+            raise RightsError(ErrorCode.YEAR_BEFORE_REGIME, f"{what}: no rule before activity year {first_year}")
+        age_year = self.holder.birth.year + self.parameters.eligibility_age.for_activity_year(year)
+        if year < age_year:
+            raise RightsError(
+                ErrorCode.BEFORE_ELIGIBILITY_AGE,
+                f"{what}: the holder born in {self.holder.birth.year} could not earn rights in {year}"
+                f" (L5151-2: from age 15 with an apprenticeship, 16 otherwise)",
+            )
+
+    # --- reading -------------------------------------------------------------------------------
+    def balance(self, account: Account) -> Decimal:
+        return self.totals[account]
+
+    def reserved_from(self, fund: Fund) -> Decimal:
+        """What bookings not started nor cancelled hold from ``fund`` (kept as a running total)."""
+        return self.reserved[fund]
+
+    def capped_balance(self) -> Decimal:
+        """What the CPF ceiling is compared with: rights (converted hours included) and DIF (S24);
+        never abondements or CEC (L6323-15)."""
+        total = self.balance(Account.CPF_RIGHTS) + self.balance(Account.DIF)
+        if self.policy.reserved_counts_in_ceiling:
+            total += self.reserved_from(Fund.CPF_RIGHTS) + self.reserved_from(Fund.DIF)
+        return total
+
+    def room_under(self, ceiling: Decimal) -> Decimal:
+        return max(ZERO, ceiling - self.capped_balance())
+
+    def reserved_in_ceiling(self) -> Decimal | None:
+        """Money held by bookings not yet started that counts in the ceiling, if any: why a balance
+        below the ceiling can still be at it."""
+        held = self.reserved_from(Fund.CPF_RIGHTS) + self.reserved_from(Fund.DIF)
+        return held if self.policy.reserved_counts_in_ceiling and held != 0 else None
+
+    def low_qualified_in(self, year: int) -> bool:
+        return any(period.covers_year(year) for period in self.low_qualification)
+
+    def current_ceiling(self, on: date) -> Decimal:
+        """The CPF ceiling the holder stands under: that of their latest credited year, or a higher one
+        their current low-qualification status gives."""
+        p = self.parameters
+        day = max(on, p.cpf_ceiling_eur.first_effect)
+        ceiling = p.cpf_ceiling_eur.at(day)
+        if any(period.covers_day(on) for period in self.low_qualification):
+            ceiling = max(ceiling, p.low_qualified_ceiling_eur.at(max(on, p.low_qualified_ceiling_eur.first_effect)))
+        if self.latest_year_ceiling is not None:
+            ceiling = max(ceiling, self.latest_year_ceiling[1])
+        return ceiling
+
+    def balances(self, as_of: date | None) -> Balances:
+        rights = self.balance(Account.CPF_RIGHTS)
+        dif = self.balance(Account.DIF)
+        abondements = self.balance(Account.ABONDEMENTS)
+        reserved = sum((self.reserved_from(fund) for fund in Fund), ZERO)
+        on = as_of or self.last_effective or self.parameters.cpf_ceiling_eur.first_effect
+        return Balances(
+            as_of=as_of or self.last_effective,
+            cpf=CpfBalances(
+                rights_eur=eur(rights),
+                dif_eur=eur(dif),
+                abondements_eur=eur(abondements),
+                reserved_eur=eur(reserved),
+                usable_eur=eur(rights + dif + abondements),
+                ceiling_eur=eur(self.current_ceiling(on)),
+            ),
+            cec=CecBalances(eur=eur(self.balance(Account.CEC))),
+            c2p=PreventionBalances(
+                points=int(self.balance(Account.C2P)), reserved_for_training=reserved_for_training(self)
+            ),
+            public_hours=int(self.balance(Account.PUBLIC_CPF)),
+            legacy_hours=self.legacy_hours or 0,
+            legacy_eur=eur(self.legacy_eur),
+            dif_hours=self.dif_hours,
+        )
+
+    def history(self) -> tuple[HistoryLine, ...]:
+        lines = []
+        for account_name, on, kind, details, amount, event_id in self.journal:
+            account = Account(account_name)
+            lines.append(HistoryLine(account, on, LineKind(kind), details, amount, UNIT_OF[account], event_id))
+        return tuple(lines)

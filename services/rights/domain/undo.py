@@ -1,0 +1,99 @@
+"""An undo log for the projection's state, so a late event rewinds only the events after it.
+
+Every change to the projection's state goes through this log: a dict entry set (:class:`LoggedDict`),
+a set member added (:class:`LoggedSet`), an attribute assigned or a history line appended
+(:class:`.holder.Projection` records those). Rewinding to a mark undoes the changes made since, newest
+first, in O(changes since the mark) — no snapshot of the whole state is ever copied. Values put in the
+state are never changed in place afterwards (copy on write), so the log can hold the old ones as they are.
+
+Marks are absolute (they stay valid when the oldest entries are forgotten to bound memory).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, TypeVar
+
+K = TypeVar("K")
+V = TypeVar("V")
+T = TypeVar("T")
+
+MISSING: Final = object()  # "the key was absent": undoing the set deletes it
+
+# Entries are kept flat, four items each, in one list (no tuple per change: fewer objects for the
+# garbage collector to walk, which dominated long histories). The kind comes last.
+SET_ITEM: Final = 0  # dict, key, old value or MISSING, SET_ITEM
+ADD_MEMBER: Final = 1  # set, member, None, ADD_MEMBER
+SET_ATTRIBUTE: Final = 2  # object, name, old value, SET_ATTRIBUTE
+APPENDED: Final = 3  # list, None, None, APPENDED (an append-only list: undone by popping)
+
+
+class UndoLog:
+    """The changes made to one projection, oldest first."""
+
+    __slots__ = ("base", "entries")
+
+    def __init__(self) -> None:
+        self.entries: list[Any] = []
+        self.base = 0  # absolute mark of entries[0]
+
+    def mark(self) -> int:
+        return self.base + len(self.entries)
+
+    def undo_to(self, mark: int) -> None:
+        """Undo every change made after ``mark``, newest first."""
+        entries = self.entries
+        keep = mark - self.base
+        if keep < 0:
+            raise ValueError("the changes before this mark were forgotten")
+        while len(entries) > keep:
+            kind = entries.pop()
+            old = entries.pop()
+            key = entries.pop()
+            target = entries.pop()
+            if kind == SET_ITEM:
+                if old is MISSING:
+                    dict.__delitem__(target, key)
+                else:
+                    dict.__setitem__(target, key, old)
+            elif kind == ADD_MEMBER:
+                set.discard(target, key)
+            elif kind == SET_ATTRIBUTE:
+                object.__setattr__(target, key, old)
+            else:
+                target.pop()
+
+    def forget_before(self, mark: int) -> None:
+        """Drop the entries older than ``mark``: the state can no longer be rewound past it."""
+        drop = mark - self.base
+        if drop > 0:
+            del self.entries[:drop]
+            self.base = mark
+
+
+class LoggedDict(dict[K, V]):
+    """A dict whose item assignments are logged (reads are the plain dict's)."""
+
+    __slots__ = ("log",)
+
+    def __init__(self, log: UndoLog, initial: dict[K, V] | None = None) -> None:
+        if initial:
+            dict.update(self, initial)
+        self.log = log
+
+    def __setitem__(self, key: K, value: V) -> None:
+        self.log.entries += (self, key, dict.get(self, key, MISSING), SET_ITEM)
+        dict.__setitem__(self, key, value)
+
+
+class LoggedSet(set[T]):
+    """A set whose additions are logged (nothing else may change it)."""
+
+    __slots__ = ("log",)
+
+    def __init__(self, log: UndoLog) -> None:
+        self.log = log
+
+    def add(self, member: T) -> None:
+        if member not in self:
+            self.log.entries += (self, member, None, ADD_MEMBER)
+            set.add(self, member)

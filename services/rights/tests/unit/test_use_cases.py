@@ -1,0 +1,148 @@
+"""The rights use cases against in-memory fakes of their ports (store, publisher, clock, topic replay,
+session verifier): what a holder and a partner see, in milliseconds. The real stack is proven in
+tests/integration/test_rights.py."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from contracts import topics
+from contracts.identity import holder_id
+from contracts.registration import AccountActivated
+from eventing.errors import PoisonMessage
+from services.rights.adapters.session_tokens import AUDIENCE, ISSUER, SessionTokens
+from services.rights.app.deps import NotLoggedIn, holder_of_header
+from services.rights.handlers import RightsService
+from services.rights.queries import rights_view
+from services.rights.tests.unit.fakes import KEY, NIR, MemoryPublisher, MemoryStore, MemoryTopics
+
+TODAY = date(2030, 1, 1)
+HOLDER_KEY = b"k" * 32
+HOLDER = holder_id(NIR, HOLDER_KEY)
+
+
+def declaration(event_id: str, body: dict[str, Any]) -> bytes:
+    return json.dumps({"event_id": event_id, "nir": NIR, "nir_key": KEY, **body}).encode()
+
+
+WORK_2023 = declaration("w23", {"type": "work_year", "year": 2023, "hours": 1607})
+TOP_UP = declaration("a1", {"type": "abondement", "amount_eur": "300.00", "payer": "employer", "date": "2024-06-01"})
+
+
+def service(store: MemoryStore | None = None) -> tuple[RightsService, MemoryPublisher]:
+    publisher = MemoryPublisher()
+    return RightsService(store or MemoryStore(), publisher, HOLDER_KEY, today=lambda: TODAY), publisher
+
+
+async def test_declarations_before_activation_are_kept_and_published_once_the_account_is_active() -> None:
+    rights, publisher = service()
+    await rights.on_declaration(WORK_2023)
+    assert publisher.published == []  # nobody to show them to yet
+    await rights.on_account_activated(HOLDER, "1985-03", datetime(2024, 1, 1, tzinfo=UTC), "act-1")
+    assert publisher.published[-1].cpf.rights_eur == Decimal("500.00")
+    await rights.on_declaration(TOP_UP)
+    assert publisher.published[-1].cpf.abondements_eur == Decimal("300.00")
+    assert publisher.published[-1].as_of == TODAY
+
+
+async def test_a_refused_declaration_is_parked_and_changes_nothing() -> None:
+    rights, publisher = service()
+    await rights.on_account_activated(HOLDER, "1985-03", datetime(2024, 1, 1, tzinfo=UTC), "act-1")
+    late_dif = declaration("d1", {"type": "dif_registered", "hours": 90, "date": "2021-08-01"})
+    with pytest.raises(PoisonMessage, match="dif_deadline_passed"):
+        await rights.on_declaration(late_dif)
+    assert await rights.store.declaration_count(HOLDER) == 0
+    assert publisher.published[-1].cpf.dif_eur == Decimal("0.00")
+
+
+async def test_a_redelivered_declaration_counts_once() -> None:
+    rights, publisher = service()
+    await rights.on_account_activated(HOLDER, "1985-03", datetime(2024, 1, 1, tzinfo=UTC), "act-1")
+    await rights.on_declaration(TOP_UP)
+    await rights.on_declaration(TOP_UP)
+    assert publisher.published[-1].cpf.abondements_eur == Decimal("300.00")
+    assert await rights.store.declaration_count(HOLDER) == 1
+
+
+async def test_an_empty_store_rebuilt_from_the_topics_gives_the_same_balances() -> None:
+    topics_kept = MemoryTopics()
+    activated = AccountActivated(
+        holder_id=HOLDER, request_id="r1", birth_year_month="1985-03", activated_at=datetime(2024, 1, 1, tzinfo=UTC)
+    )
+    topics_kept.append(topics.ACCOUNT_ACTIVATED, activated.model_dump_json().encode())
+    refused = declaration("d1", {"type": "dif_registered", "hours": 90, "date": "2021-08-01"})
+    for raw in (TOP_UP, refused, WORK_2023):
+        topics_kept.append(topics.PARTNER_DECLARATIONS, raw)
+    first, _ = service()
+    await first.on_account_activated(HOLDER, "1985-03", datetime(2024, 1, 1, tzinfo=UTC), "act-1")
+    for raw in (TOP_UP, WORK_2023):
+        await first.on_declaration(raw)
+
+    rebuilt, publisher = service()
+    assert await rebuilt.store.needs_rebuild()
+    await rebuilt.rebuild(topics_kept.replay)
+    assert not await rebuilt.store.needs_rebuild()
+    assert publisher.published == []  # a rebuild publishes nothing
+    assert (await rights_view(rebuilt, HOLDER)).balances == (await rights_view(first, HOLDER)).balances
+    assert await rebuilt.store.declarations(HOLDER) == await first.store.declarations(HOLDER)
+
+
+async def test_the_holders_view_shows_todays_balances_and_every_history_line() -> None:
+    rights, _ = service()
+    nobody = await rights_view(rights, "h-nobody")
+    assert nobody.balances.cpf.usable_eur == Decimal("0.00") and nobody.history == ()
+    await rights.on_account_activated(HOLDER, "1985-03", datetime(2024, 1, 1, tzinfo=UTC), "act-1")
+    for raw in (WORK_2023, TOP_UP):
+        await rights.on_declaration(raw)
+    view = await rights_view(rights, HOLDER)
+    assert view.as_of == TODAY
+    assert view.balances.cpf.usable_eur == Decimal("800.00")
+    assert [line.event_id for line in view.history] == ["w23", "a1"]
+
+
+class FakeSessions:
+    def holder_of(self, token: str) -> str | None:
+        return "h-1" if token == "good" else None
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        (None, "Connectez-vous pour consulter vos droits."),
+        ("Basic abc", "Connectez-vous pour consulter vos droits."),
+        ("Bearer forged", "Votre session a expiré : reconnectez-vous."),
+    ],
+)
+def test_a_caller_without_a_valid_session_is_told_in_french(header: str | None, message: str) -> None:
+    with pytest.raises(NotLoggedIn) as caught:
+        holder_of_header(FakeSessions(), header)
+    assert caught.value.message == message
+
+
+def test_a_valid_session_names_its_holder() -> None:
+    assert holder_of_header(FakeSessions(), "Bearer good") == "h-1"
+
+
+def test_session_tokens_accept_only_registrations_signature_audience_and_issuer() -> None:
+    key = Ed25519PrivateKey.generate()
+    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    sessions = SessionTokens(lambda: public)
+    soon = datetime.now(UTC) + timedelta(minutes=5)
+
+    def token(signer: Ed25519PrivateKey = key, **claims: Any) -> str:
+        body = {"sub": "h-1", "aud": AUDIENCE, "iss": ISSUER, "exp": soon, **claims}
+        return jwt.encode(body, signer, algorithm="EdDSA")
+
+    assert sessions.holder_of(token()) == "h-1"
+    assert sessions.holder_of(token(Ed25519PrivateKey.generate())) is None  # not registration's key
+    assert sessions.holder_of(token(aud="other")) is None
+    assert sessions.holder_of(token(iss="someone")) is None
+    assert sessions.holder_of(token(exp=datetime.now(UTC) - timedelta(minutes=1))) is None
