@@ -28,7 +28,6 @@ from decimal import Decimal
 from functools import partial
 
 from contracts.partners import PartnerDeclaration
-from services.rights.adapters.partner_mapping import declaration_to_domain
 from services.rights.domain import (
     Abondement,
     C2pExposure,
@@ -44,6 +43,7 @@ from services.rights.domain import (
     WorkYear,
     YearMonth,
 )
+from services.rights.use_cases.partner_mapping import declaration_to_domain
 
 GOAL = 100_000  # events per second per process, in order (issue 14)
 HOLDER = Holder(YearMonth(1985, 3))

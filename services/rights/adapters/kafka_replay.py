@@ -8,7 +8,7 @@ from aiokafka import ConsumerRecord
 
 from contracts.topics import TopicSpec
 from eventing.replay import replay
-from services.rights.ports import TopicReplay
+from services.rights.use_cases.ports import TopicReplay
 
 
 def kafka_topic_replay(bootstrap: str) -> TopicReplay:

@@ -14,7 +14,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from eventing.redis_store import as_text
-from services.rights.ports import HolderRecord
+from services.rights.use_cases.ports import HolderRecord
 
 
 class RightsStore:

@@ -24,7 +24,6 @@ from typing import Any, TextIO
 
 from contracts import strict_json
 from contracts.partners import InvalidPartnerEvent, parse_partner_event
-from services.rights.adapters.partner_mapping import to_domain_event
 from services.rights.app.labels import label
 from services.rights.domain import (
     Balances,
@@ -35,6 +34,7 @@ from services.rights.domain import (
     RightsEvent,
     YearMonth,
 )
+from services.rights.use_cases.partner_mapping import to_domain_event
 
 EXIT_OK = 0
 EXIT_INVALID_INPUT = 2

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 
-from services.rights.ports import SessionVerifier
+from services.rights.use_cases.ports import SessionVerifier
 
 
 class NotLoggedIn(Exception):

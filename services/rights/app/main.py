@@ -20,14 +20,14 @@ from contracts.rights import BalancesProjected
 from eventing.consuming import CurrentEnvelope, declare_publisher, subscribe
 from eventing.service import ServiceRuntime, in_background
 from services.rights.adapters.kafka_replay import kafka_topic_replay
-from services.rights.adapters.partner_mapping import balances_to_contract
 from services.rights.adapters.redis_ledger import RightsStore
 from services.rights.adapters.session_tokens import SessionTokens
 from services.rights.app.deps import CurrentHolder, NotLoggedIn, unauthorized
 from services.rights.app.labels import label
-from services.rights.handlers import RightsService
-from services.rights.queries import RightsView, rights_view
 from services.rights.settings import Settings
+from services.rights.use_cases.partner_mapping import balances_to_contract
+from services.rights.use_cases.projection import RightsService
+from services.rights.use_cases.queries import RightsView, rights_view
 
 GROUP = "rights"
 log = logging.getLogger("rights.app")

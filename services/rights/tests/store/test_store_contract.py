@@ -1,33 +1,18 @@
 """One contract for the rights store port (``ports.HolderStore``), run against the in-memory fake the
 use-case tests use and against the Redis adapter on a real Redis (started by the project's own
-deploy/local/stack.py on a free port): what the use cases rely on holds for both."""
+deploy/local/stack.py on a free port: the root conftest's ``redis_url``): what the use cases rely on holds
+for both."""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
 
 from services.rights.adapters.redis_ledger import RightsStore
-from services.rights.ports import HolderRecord, HolderStore
 from services.rights.tests.unit.fakes import MemoryStore
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "deploy" / "local"))
-import stack  # type: ignore[import-not-found]  # deploy/local/stack.py: the project's own Redis start-up
-
-
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    state = stack.StackState(var=str(tmp_path_factory.mktemp("rights-store")), ports=stack.Ports.free())
-    Path(state.var, "logs").mkdir()
-    stack.start_redis(state)
-    try:
-        yield f"redis://{stack.LOOPBACK}:{state.ports.redis}/3"
-    finally:
-        stack.stop_pid(state.pids["redis"], "redis", grace=5)
+from services.rights.use_cases.ports import HolderRecord, HolderStore
 
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.integration)])

@@ -10,7 +10,7 @@ from typing import Any
 from contracts.base import EventData
 from contracts.rights import BalancesProjected
 from contracts.topics import TopicSpec
-from services.rights.ports import HolderRecord
+from services.rights.use_cases.ports import HolderRecord
 
 NIR = "1850375123456"
 KEY = f"{97 - int(NIR) % 97:02d}"

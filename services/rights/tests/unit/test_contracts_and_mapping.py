@@ -11,12 +11,6 @@ import pytest
 
 from contracts import partners
 from contracts.rights import BalancesProjected
-from services.rights.adapters.partner_mapping import (
-    TO_DOMAIN,
-    balances_to_contract,
-    message_to_domain,
-    to_domain_event,
-)
 from services.rights.domain import (
     DECLARATIONS,
     SAME_DAY_RANK,
@@ -29,6 +23,12 @@ from services.rights.domain import (
     RightsEvent,
     WorkYear,
     YearMonth,
+)
+from services.rights.use_cases.partner_mapping import (
+    TO_DOMAIN,
+    balances_to_contract,
+    message_to_domain,
+    to_domain_event,
 )
 
 NIR = "1850375123456"

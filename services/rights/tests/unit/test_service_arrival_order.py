@@ -21,10 +21,10 @@ from hypothesis import strategies as st
 
 from contracts.identity import holder_id
 from eventing.errors import PoisonMessage
-from services.rights.adapters.partner_mapping import balances_to_contract, message_to_domain
 from services.rights.domain import Holder, HolderRights, YearMonth
-from services.rights.handlers import RightsService
 from services.rights.tests.unit.fakes import KEY, NIR, MemoryPublisher, MemoryStore
+from services.rights.use_cases.partner_mapping import balances_to_contract, message_to_domain
+from services.rights.use_cases.projection import RightsService
 
 TODAY = date(2030, 1, 1)
 

@@ -14,8 +14,8 @@ import pytest
 from contracts import partners
 from eventing.errors import PoisonMessage
 from services.rights.app.cli import main
-from services.rights.handlers import RightsService
 from services.rights.tests.unit.fakes import KEY, NIR, MemoryPublisher, MemoryStore
+from services.rights.use_cases.projection import RightsService
 
 
 @pytest.mark.parametrize(

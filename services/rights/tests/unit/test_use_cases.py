@@ -20,9 +20,9 @@ from contracts.registration import AccountActivated
 from eventing.errors import PoisonMessage
 from services.rights.adapters.session_tokens import AUDIENCE, ISSUER, SessionTokens
 from services.rights.app.deps import NotLoggedIn, holder_of_header
-from services.rights.handlers import RightsService
-from services.rights.queries import rights_view
 from services.rights.tests.unit.fakes import KEY, NIR, MemoryPublisher, MemoryStore, MemoryTopics
+from services.rights.use_cases.projection import RightsService
+from services.rights.use_cases.queries import rights_view
 
 TODAY = date(2030, 1, 1)
 HOLDER_KEY = b"k" * 32

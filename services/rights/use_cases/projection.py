@@ -1,6 +1,6 @@
 """The rights service's use cases: keep each holder's declarations, project and publish balances.
 
-They take ports (:mod:`services.rights.ports`: store, publisher, clock, topic replay), never a concrete
+They take ports (:mod:`services.rights.use_cases.ports`: store, publisher, clock, topic replay), never a concrete
 Redis or Kafka type; ``app/main.py`` wires the adapters, the use-case tests wire in-memory fakes.
 
 A declaration is parsed once and projected once: the holder's rights are kept in memory after each
@@ -23,10 +23,10 @@ from contracts.partners import InvalidPartnerEvent, PartnerDeclaration, parse_pa
 from contracts.registration import AccountActivated
 from contracts.rights import BalancesProjected
 from eventing.errors import PoisonMessage
-from services.rights.adapters.partner_mapping import balances_to_contract, declaration_to_domain, to_domain_event
 from services.rights.domain import Holder, HolderRights, YearMonth
 from services.rights.domain.errors import RightsError
-from services.rights.ports import Clock, HolderRecord, HolderStore, Publisher, TopicReplay
+from services.rights.use_cases.partner_mapping import balances_to_contract, declaration_to_domain, to_domain_event
+from services.rights.use_cases.ports import Clock, HolderRecord, HolderStore, Publisher, TopicReplay
 
 log = logging.getLogger("rights")
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from services.rights.domain import Balances, HistoryLine, Holder, HolderRights, YearMonth
-from services.rights.handlers import RightsService
+from services.rights.use_cases.projection import RightsService
 
 # A holder no partner has declared anything for yet: every balance is zero, whatever the birth month.
 _NOBODY_YET = Holder(YearMonth(1970, 1))
