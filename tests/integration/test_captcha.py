@@ -41,7 +41,7 @@ async def http(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def issued_for(platform: Platform, request_id: str) -> dict[str, Any]:
-    """Publish a real ``AccountRequested`` and return the ``CaptchaChallengeIssued`` it leads to."""
+    """Publish a real ``SecurityCheckRequested`` and return the ``CaptchaChallengeIssued`` it leads to."""
     await publish_event(
         platform,
         topics.SECURITY_CHECK_REQUESTED,

@@ -15,7 +15,7 @@ from services.captcha.use_cases.queries import current_challenge
 REQUEST = "req-holder-0001"
 
 
-async def requested(checks: SecurityChecks, clock: FakeClock, cause: str = "evt-account-requested-1") -> Challenge:
+async def requested(checks: SecurityChecks, clock: FakeClock, cause: str = "evt-check-requested-1") -> Challenge:
     return await checks.on_check_requested(REQUEST, cause, clock() + REQUEST_LIFETIME)
 
 
@@ -25,7 +25,7 @@ async def test_an_account_request_gets_a_first_challenge_announced_with_its_publ
     challenge = await requested(checks, clock)
 
     [(issued, identity)] = events.issued
-    assert identity == EventIdentity("evt-account-requested-1", "challenge")
+    assert identity == EventIdentity("evt-check-requested-1", "challenge")
     assert (issued.request_id, issued.challenge_id) == (REQUEST, challenge.challenge_id)
     assert issued.prompt == challenge.prompt_word
     assert len(issued.picture_urls) == 5
