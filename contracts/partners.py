@@ -1,5 +1,8 @@
 """Bodies of the partner-inbound declarations (topic ``rights.partner-declarations.v1``).
 
+(Over 300 lines on purpose: the contract partners generate clients from declares every body here, one
+model each, next to the envelope fields they share.)
+
 Employers' social declarations, the prevention fund, civic-engagement validators and training
 marketplaces tell the rights service what a holder acquired or spent. Every body is JSON with a
 ``type`` field naming the declaration (``work_year``, ``abondement``…); the same bodies, without the
