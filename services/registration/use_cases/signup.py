@@ -12,7 +12,7 @@ link's hash is recorded with the command that asks for its mail, so a click can 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,8 +21,10 @@ from contracts.links import token_hash
 from contracts.registration import AccountActivated, SecurityCheckRequested
 from eventing.publishing import OutgoingEvent, derived_event_id
 from services.registration.domain.account import (
+    PENDING,
     AlreadyActive,
     LifecyclePolicy,
+    RequestStatus,
     SignupRequest,
     StartDecision,
     UnknownLink,
@@ -157,7 +159,11 @@ class SignUp:
 
     # --- what the captcha reports -----------------------------------------------------------------
     async def on_check_passed(self, request_id: str) -> None:
-        """The check is passed: the mail the request's purpose calls for, asked in the same write."""
+        """The check is passed: the mail the request's purpose calls for, asked in the same write.
+
+        A sign-up made while the NIR had a request still waiting for its e-mail confirmation replaces that
+        request now (the holder who mistyped their address starts over; the old link stops working). The
+        answer to the sign-up itself was the same either way: nobody learns that a request was pending."""
 
         def passed(request: SignupRequest, details: PendingDetails) -> tuple[SignupRequest, list[OutgoingEvent]]:
             now = self.clock()
@@ -177,9 +183,34 @@ class SignUp:
                     attempted_at=request.requested_at,
                 )
                 return updated, [order.event]
-            return updated, []  # a request under way for this NIR: nothing is sent, nothing is told
+            return updated, []
 
-        await self._update(request_id, passed)
+        async def replace_pending(request: SignupRequest, details: PendingDetails) -> None:
+            if details.purpose != "pending_request" or request.status is not RequestStatus.AWAITING_CAPTCHA:
+                return
+            account = await self.store.account(request.holder_id)
+            if account is not None:  # the pending request was confirmed meanwhile: warn its owner instead
+                details.purpose = "existing_account"
+                details.email, details.first_name = account.email, account.first_name
+            else:
+                await self._close_replaced(request)
+                details.purpose = "signup"
+
+        await self._update(request_id, passed, before=replace_pending)
+
+    async def _close_replaced(self, replacing: SignupRequest) -> None:
+        """Close the holder's pending request that ``replacing`` takes over (written first: a crash in
+        between leaves the NIR free, never two live links for one NIR)."""
+        latest = await self.store.latest_request(replacing.holder_id)
+        if latest is None or latest[0].request_id == replacing.request_id:
+            return
+        old_id = latest[0].request_id
+        async with self.store.locked(f"request:{old_id}", wait_s=REQUEST_LOCK_WAIT_S):
+            found = await self.store.request(old_id)
+            if found is None or found[0].status_at(self.clock()) not in PENDING:
+                return
+            old, old_details = found
+            await self.store.save_request(old.reject(f"replaced:{replacing.request_id}", self.clock()), old_details)
 
     async def on_check_failed(self, request_id: str, reason: str) -> None:
         await self._update(request_id, lambda r, _d: (r.reject(f"captcha:{reason}", self.clock()), []))
@@ -208,6 +239,7 @@ class SignUp:
         self,
         request_id: str,
         change: Callable[[SignupRequest, PendingDetails], tuple[SignupRequest, list[OutgoingEvent]]],
+        before: Callable[[SignupRequest, PendingDetails], Awaitable[None]] | None = None,
     ) -> None:
         # Events about one request arrive on several topics, handled side by side: one read-change-write
         # at a time, or a change computed from a stale read would undo the other.
@@ -220,6 +252,8 @@ class SignUp:
                 unknown_id(self.ids, request_id, self.policy.request_lifetime, self.clock())
                 return
             request, details = found
+            if before is not None:
+                await before(request, details)
             try:
                 updated, caused = change(request, details)
             except DomainError as exc:  # e.g. the request expired meanwhile: a fact, not a failure
@@ -260,6 +294,9 @@ class SignUp:
             try:
                 active = request.activate(link_sha256, now)
             except AlreadyActive:
+                return Activation(request.holder_id, already_active=True)
+            if await self.store.account(request.holder_id) is not None:
+                # Another request of this NIR was confirmed in the meantime: never a second account.
                 return Activation(request.holder_id, already_active=True)
             account = Account.opened_from(details, request.holder_id, request.request_id, now)
             activated = self.events.event(

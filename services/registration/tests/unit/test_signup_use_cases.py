@@ -8,14 +8,16 @@ from datetime import timedelta
 
 import pytest
 
-from contracts.links import link_token_hash
+from contracts.links import link_token_hash, token_hash
 from eventing.errors import PoisonMessage, RetryLater
 from services.registration.domain.account import (
     CaptchaPending,
     LifecyclePolicy,
     LinkExpired,
+    RequestRejected,
     RequestStatus,
     ResendTooSoon,
+    SignupRequest,
     UnknownLink,
 )
 from services.registration.tests.unit.usecases import LINK_KEY, World, form, nir_key, world
@@ -103,16 +105,58 @@ async def test_a_sign_up_for_an_existing_account_warns_the_owner_and_never_the_t
     assert all(m["to"] != "intrus@evil.fr" for m in w.mails())
 
 
-async def test_a_second_sign_up_while_one_is_pending_sends_nothing_but_looks_the_same() -> None:
+async def test_a_sign_up_replaces_a_pending_one_once_its_check_is_passed_and_the_old_link_dies() -> None:
+    # Issue 13, "the pending-request trap": a holder who mistyped their address starts over.
     w = world()
     first = await signed_up(w)
-    second = await signed_up(w, email="autre@cpa.fr", email_confirmation="autre@cpa.fr")
-    assert len(w.written("security-check-requested")) == 2  # both go through the check alike
+    await w.reg.signup.on_check_passed(first)
+    [old_mail] = w.mails()
+    second = await signed_up(w, email="bonne.adresse@cpa.fr", email_confirmation="bonne.adresse@cpa.fr")
+    assert len(w.written("security-check-requested")) == 2  # both answered and checked alike
+    assert len(w.mails()) == 1  # nothing changes before the new request's check is passed
     await w.reg.signup.on_check_passed(second)
-    assert w.mails() == []
-    view = await w.reg.views.request(second)
-    assert view is not None and view.status is RequestStatus.AWAITING_CONFIRMATION
-    assert first != second
+    new_mail = w.mails()[-1]
+    assert new_mail["kind"] == "confirmation" and new_mail["to"] == "bonne.adresse@cpa.fr"
+    old = await w.reg.views.request(first)
+    assert old is not None and old.status is RequestStatus.REJECTED
+    with pytest.raises(RequestRejected):
+        await w.reg.signup.activate(w.token_of(old_mail))
+    assert not (await w.reg.signup.activate(w.token_of(new_mail))).already_active
+
+
+async def test_a_replacing_sign_up_whose_check_is_never_passed_changes_nothing() -> None:
+    w = world()
+    first = await signed_up(w)
+    await w.reg.signup.on_check_passed(first)
+    await signed_up(w, email="intrus@evil.fr", email_confirmation="intrus@evil.fr")
+    assert not (await w.reg.signup.activate(w.token_of(w.mails()[0]))).already_active
+
+
+async def test_a_replacing_sign_up_checked_after_the_pending_one_was_confirmed_warns_the_owner() -> None:
+    w = world()
+    first = await signed_up(w)
+    await w.reg.signup.on_check_passed(first)
+    late = await signed_up(w, email="intrus@evil.fr", email_confirmation="intrus@evil.fr")
+    await w.reg.signup.activate(w.token_of(w.mails()[0]))  # the owner confirms first
+    await w.reg.signup.on_check_passed(late)
+    warning = w.mails()[-1]
+    assert warning["kind"] == "duplicate_signup" and warning["to"] == "chloe.dupont@cpa.fr"
+    assert all(m["to"] != "intrus@evil.fr" for m in w.mails())
+
+
+async def test_a_stale_second_link_of_a_nir_never_opens_a_second_account() -> None:
+    w = world()
+    first = await signed_up(w)
+    await w.reg.signup.on_check_passed(first)
+    holder_id = (await w.reg.signup.activate(w.token_of(w.mails()[0]))).holder_id
+    found = await w.store.request(first)
+    assert found is not None
+    # Another live request of the same NIR (what a crash between two writes could leave behind).
+    stale = SignupRequest.start("stale-request-0000", holder_id, w.clock()).pass_captcha(w.clock())
+    stale = stale.issue_link(token_hash("x" * 43), w.clock())
+    await w.store.save_request(stale, found[1])
+    activation = await w.reg.signup.activate("x" * 43)
+    assert activation.already_active and len(w.written("account-activated")) == 1
 
 
 async def test_a_failed_check_rejects_the_request() -> None:
@@ -142,12 +186,15 @@ async def test_a_resend_issues_a_new_link_and_the_old_one_still_works() -> None:
 
 async def test_a_decoy_resend_looks_the_same_and_sends_nothing() -> None:
     w = world()
-    await signed_up(w)
+    first = await signed_up(w)
+    await w.reg.signup.on_check_passed(first)
+    await w.reg.signup.activate(w.token_of(w.mails()[0]))
     decoy = await signed_up(w, email="autre@cpa.fr", email_confirmation="autre@cpa.fr")
     await w.reg.signup.on_check_passed(decoy)
+    sent = len(w.mails())
     w.clock.advance(seconds=61)
     updated = await w.reg.signup.resend(decoy)
-    assert updated is not None and updated.resends_used == 1 and w.mails() == []
+    assert updated is not None and updated.resends_used == 1 and len(w.mails()) == sent
 
 
 async def test_links_that_are_not_ours_or_have_expired_are_refused_in_french() -> None:
