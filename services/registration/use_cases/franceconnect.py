@@ -89,12 +89,12 @@ class VerifiedOpening:
     login: LogIn
     clock: Clock = utc_now
 
-    def verified_event(self, holder_id: str, acr: str, at: datetime, cause: str) -> OutgoingEvent:
+    def verified_event(self, holder_id: str, acr: str, at: datetime, cause: str, correlation_id: str) -> OutgoingEvent:
         return self.events.event(
             topics.IDENTITY_VERIFIED,
             IdentityVerified(holder_id=holder_id, method=FRANCECONNECT, acr=acr, verified_at=at),
             key=holder_id,
-            correlation_id=cause,
+            correlation_id=correlation_id,  # a request id, or the holder's (at most 100 characters)
             event_id=derived_event_id(cause, "identity-verified"),
         )
 
@@ -107,7 +107,7 @@ class VerifiedOpening:
             account = await self.store.account(holder_id)
             if (other and other != holder_id) or (account and account.identity_verified_by):
                 raise IdentityAlreadyLinked(SUBJECT_TAKEN if other and other != holder_id else NIR_LINKED_ELSEWHERE)
-            verified = self.verified_event(holder_id, details.identity_acr or "", now, rid)
+            verified = self.verified_event(holder_id, details.identity_acr or "", now, rid, rid)
             if account is None:
                 opened = Account.opened_from(details, holder_id, rid, now)
                 opened.identity_verified_at = now.isoformat()
@@ -198,7 +198,8 @@ class FranceConnectAccounts:
             account.franceconnect_subject, account.identity_verified_by = identity.subject, FRANCECONNECT
             account.identity_verified_at = now.isoformat()
             cause = f"link:{holder_id}:{identity.subject}"
-            await self.store.save_account(account, self.opening.verified_event(holder_id, identity.acr, now, cause))
+            verified = self.opening.verified_event(holder_id, identity.acr, now, cause, correlation_id=holder_id)
+            await self.store.save_account(account, verified)
             return Linked(holder_id)
 
     async def sign_up(

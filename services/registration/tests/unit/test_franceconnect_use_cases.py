@@ -29,7 +29,7 @@ from services.registration.use_cases.sessions import LoginAccepted
 from services.registration.use_cases.signup import SignupAccepted
 
 CHLOE = VerifiedIdentity(
-    subject="fc-sub-chloe",
+    subject="b6048e95bb134ec5b1d1e1fa69f287172e91722b9354d637a1bcf2ebb0fd2ef5v1",  # FranceConnect's shape
     given_names=("Chloé", "Anne"),
     family_name="Dupont",
     preferred_name=None,
