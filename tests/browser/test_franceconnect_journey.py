@@ -13,6 +13,7 @@ import asyncio
 import json
 import re
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,10 +22,12 @@ import pytest
 import stack  # deploy/local/stack.py, likewise
 from playwright.async_api import Page, Route, expect
 
+from contracts import topics
 from services.registration.domain.identity_check import MISMATCH_MESSAGE
 from tests.browser.conftest import Pages
 from tests.browser.test_holder_journey import activated_holder
 from tests.conftest import ROOT, Platform
+from tests.integration.events import records_for
 from tests.support.franceconnect import claims_of
 from tests.support.journey import Holder
 
@@ -153,6 +156,14 @@ async def test_the_verified_person_reclaims_an_account_opened_by_a_stranger(
         refused = await http.post("/api/v1/sessions", json={"nir": squatted.nir, "password": squatted.password})
         assert refused.status_code == 401  # the squatter's password is gone
         assert (await http.post("/api/v1/sessions/current/token")).status_code == 401  # and their session closed
+
+    # Partners hear of it by holder id only (written in the same transaction as the account).
+    holder_id = squatted.holder_id(Path(platform.state.var) / "keys")
+    [reclaimed] = await records_for(platform, topics.ACCOUNT_RECLAIMED, holder_id)
+    [verified] = await records_for(platform, topics.IDENTITY_VERIFIED, holder_id)
+    assert verified.json()["method"] == "franceconnect" and verified.json()["acr"] == "eidas1"
+    for record in (reclaimed, verified):
+        assert squatted.nir not in record.value.decode() and "Dupont" not in record.value.decode()
 
 
 async def test_an_identity_without_account_is_offered_the_sign_up(platform: Platform, page: Page, pages: Pages) -> None:

@@ -189,8 +189,10 @@ def compose(
     cgu = CguDocument.from_text(settings.cgu_version, CGU_TEXT)
     limits = SignupLimits(settings.allow_test_email_domains, settings.signups_per_address)
     login = LogIn(store, hashing, holder_ids, tokens, settings.session_ttl_s, clock)
-    opening = VerifiedOpening(store, events, mails, login, clock)
-    signup = SignUp(store, events, mails, hashing, holder_ids, ids, cgu, policy, limits, clock, verified=opening)
+    signup = SignUp(store, events, mails, hashing, holder_ids, ids, cgu, policy, limits, clock)
+    # A FranceConnect sign-up opens like any other (SignUp's events), and SignUp hands such requests back.
+    opening = VerifiedOpening(store, events, mails, signup.opened_events, clock)
+    signup.verified = opening
     return Registration(
         signup=signup,
         login=login,

@@ -15,11 +15,12 @@ automatically is refused with one French sentence, never a silent pass.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from contracts import topics
-from contracts.registration import AccountActivated, AccountReclaimed, IdentityVerified
+from contracts.registration import AccountReclaimed, IdentityVerified
 from eventing.publishing import OutgoingEvent, derived_event_id
 from services.registration.domain.account import PENDING, SignupRequest
 from services.registration.domain.cgu import accept_cgu
@@ -86,7 +87,7 @@ class VerifiedOpening:
     store: RegistrationStore
     events: EventFactory
     mails: MailDesk
-    login: LogIn
+    opened_events: Callable[[Account, datetime], list[OutgoingEvent]]  # SignUp.opened_events
     clock: Clock = utc_now
 
     def verified_event(self, holder_id: str, acr: str, at: datetime, cause: str, correlation_id: str) -> OutgoingEvent:
@@ -111,24 +112,8 @@ class VerifiedOpening:
             if account is None:
                 opened = Account.opened_from(details, holder_id, rid, now)
                 opened.identity_verified_at = now.isoformat()
-                activated = self.events.event(
-                    topics.ACCOUNT_ACTIVATED,
-                    AccountActivated(
-                        holder_id=holder_id, request_id=rid, birth_year_month=opened.birth_year_month, activated_at=now
-                    ),
-                    key=holder_id,
-                    correlation_id=rid,
-                    event_id=derived_event_id(rid, "activated"),
-                )
-                welcome = self.mails.order(
-                    "welcome",
-                    f"welcome:{holder_id}",
-                    to=opened.email,
-                    first_name=opened.first_name,
-                    holder_id=holder_id,
-                    subject_id=rid,
-                )
-                await self.store.open_account(opened, request, details, activated, verified, welcome.event)
+                caused = self.opened_events(opened, now)
+                await self.store.open_account(opened, request, details, verified, *caused)
                 return holder_id
             await self._reclaim(account, request, details, verified, now)
             return holder_id

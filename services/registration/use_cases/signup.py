@@ -273,28 +273,32 @@ class SignUp:
                 # A sign-up with FranceConnect whose address needed its link: open, or reclaim.
                 return Activation(await self.verified.finish(active, details), already_active=False)
             account = Account.opened_from(details, request.holder_id, request.request_id, now)
-            activated = self.events.event(
-                topics.ACCOUNT_ACTIVATED,
-                AccountActivated(
-                    holder_id=account.holder_id,
-                    request_id=request.request_id,
-                    birth_year_month=account.birth_year_month,
-                    activated_at=now,
-                ),
-                key=account.holder_id,
-                correlation_id=request.request_id,
-                event_id=derived_event_id(request.request_id, "activated"),
-            )
-            welcome = self.mails.order(
-                "welcome",
-                f"welcome:{account.holder_id}",
-                to=account.email,
-                first_name=account.first_name,
-                holder_id=account.holder_id,
-                subject_id=request.request_id,
-            )
-            await self.store.open_account(account, active, details, activated, welcome.event)
+            await self.store.open_account(account, active, details, *self.opened_events(account, now))
             return Activation(account.holder_id, already_active=False)
+
+    def opened_events(self, account: Account, now: datetime) -> list[OutgoingEvent]:
+        """What opening an account causes: ``AccountActivated`` for rights, and the welcome mail."""
+        activated = self.events.event(
+            topics.ACCOUNT_ACTIVATED,
+            AccountActivated(
+                holder_id=account.holder_id,
+                request_id=account.request_id,
+                birth_year_month=account.birth_year_month,
+                activated_at=now,
+            ),
+            key=account.holder_id,
+            correlation_id=account.request_id,
+            event_id=derived_event_id(account.request_id, "activated"),
+        )
+        welcome = self.mails.order(
+            "welcome",
+            f"welcome:{account.holder_id}",
+            to=account.email,
+            first_name=account.first_name,
+            holder_id=account.holder_id,
+            subject_id=account.request_id,
+        )
+        return [activated, welcome.event]
 
     async def purge(self) -> int:
         """Forget requests past their deadline (the same NIR may then start again)."""
