@@ -234,8 +234,12 @@ class FranceConnectAccounts:
         latest = await self.store.latest_request(holder_id)
         if latest is None or latest[0].status_at(now) not in PENDING:
             return
-        request, details = latest
-        async with self.store.locked(f"request:{request.request_id}", wait_s=LOCK_WAIT_S):
+        rid = latest[0].request_id
+        async with self.store.locked(f"request:{rid}", wait_s=LOCK_WAIT_S):
+            found = await self.store.request(rid)  # again, under the lock: its link may have been used
+            if found is None or found[0].status_at(now) not in PENDING:
+                return
+            request, details = found
             cancelled = request.reject("superseded_by_franceconnect", now)
             caused = []
             if not details.identity_verified_by:
