@@ -3,8 +3,8 @@ points at the stack's OpenID Connect provider (deploy/local/oidc_provider.py, it
 
 Sign-up with FranceConnect end to end, login with it, linking a password account (after a refused
 mismatch), the reclaim of an account a stranger opened with the NIR, an identity no account is linked to,
-and the provider down. Our pages are screenshotted and audited with axe-core; the provider's page is
-screenshotted only (it is not ours).
+the provider down, and a login after registration's Redis was wiped. Our pages are screenshotted and
+audited with axe-core; the provider's page is screenshotted only (it is not ours).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import oidc_provider  # deploy/local/oidc_provider.py, on the path tests.conftes
 import pytest
 import stack  # deploy/local/stack.py, likewise
 from playwright.async_api import Page, Route, expect
+from redis.asyncio import Redis
 
 from contracts import topics
 from services.registration.domain.identity_check import MISMATCH_MESSAGE
@@ -30,6 +31,7 @@ from tests.conftest import ROOT, Platform
 from tests.integration.events import records_for
 from tests.support.franceconnect import claims_of
 from tests.support.journey import Holder
+from tests.support.kafka import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -206,3 +208,28 @@ async def test_provider_down_gives_a_french_page_and_password_login_still_works(
     finally:
         if "oidc" not in platform.state.pids:
             oidc_provider.start_in_stack(platform.state, ROOT / "var" / "cache")
+
+
+async def test_a_linked_identity_still_logs_in_after_registrations_redis_is_rebuilt(
+    platform: Platform, page: Page, pages: Pages
+) -> None:
+    """The link subject → holder lives in the account records of the state topic: a wiped Redis gets it back."""
+    holder, subject = Holder.new("fc-wipe"), f"fc-{uuid.uuid4()}"
+    await page.goto(platform.gateway + "/inscription/franceconnect")
+    await at_provider(page, pages, subject, claims_of(holder.nir, holder.email))
+    await page.wait_for_url("**/inscription/franceconnect/formulaire")
+    await fill_franceconnect_form(page, holder)
+    await page.get_by_role("button", name="Créer mon compte").click()
+    await page.wait_for_url("**/mes-droits")
+
+    reg = Redis.from_url(platform.redis_url("registration"))
+    try:
+        await reg.flushdb()
+        await eventually(lambda: reg.exists("reg:rebuilt"), timeout=60)
+    finally:
+        await reg.aclose()
+    await page.context.clear_cookies()  # the sessions went with Redis (short-lived, not rebuilt)
+    await page.goto(platform.gateway + "/connexion/franceconnect")
+    await at_provider(page, pages, subject, claims_of(holder.nir, holder.email))
+    await page.wait_for_url("**/mes-droits")
+    await expect(page.locator(".identity-box")).to_contain_text("Identité vérifiée : FranceConnect")
