@@ -7,6 +7,9 @@
 
 Each step changes the request and writes the events it causes in one transaction (the store's). The
 link's hash is recorded with the command that asks for its mail, so a click can never come first.
+
+(A little over 300 lines on purpose: the workflow's steps read in order in one place; the FranceConnect
+sign-up reuses its link issuing and opening, ``franceconnect.py``.)
 """
 
 from __future__ import annotations
