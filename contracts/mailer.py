@@ -9,7 +9,9 @@ from pydantic import Field
 
 from contracts.base import EventData
 
-MailKind = Literal["confirmation", "welcome", "password_reset", "duplicate_signup"]
+MailKind = Literal[
+    "confirmation", "welcome", "password_reset", "duplicate_signup", "signup_cancelled", "account_reclaimed"
+]
 
 
 class MailSent(EventData):

@@ -48,7 +48,9 @@ class MailRequested(EventData):
         default=None, description="when the link stops working (mails with a link only)"
     )
     attempted_at: datetime | None = Field(
-        default=None, description="duplicate_signup: when someone tried to sign up again with this NIR"
+        default=None,
+        description="duplicate_signup: when someone tried to sign up again with this NIR; signup_cancelled, "
+        "account_reclaimed: when the person verified by FranceConnect signed up",
     )
 
 
@@ -64,6 +66,28 @@ class AccountActivated(EventData):
         description="YYYY-MM from the NIR (MM=00 when unknown): rights needs it for C2P rules",
     )
     activated_at: datetime
+
+
+class IdentityVerified(EventData):
+    """The person behind an account was verified by an identity provider (FranceConnect): at sign-up, by
+    linking from "Mes droits", or by reclaiming an account opened with a mailbox only. No NIR, no names."""
+
+    EVENT_TYPE: ClassVar[str] = "fr.mcf.registration.identity_verified"
+
+    holder_id: HolderId
+    method: Literal["franceconnect"]
+    acr: str = Field(description="the eIDAS level the provider certified: eidas1, eidas2 or eidas3")
+    verified_at: datetime
+
+
+class AccountReclaimed(EventData):
+    """An account opened with a mailbox only was taken back by the person FranceConnect verified for its
+    NIR: every session was closed and the password removed (the rights stay with the holder)."""
+
+    EVENT_TYPE: ClassVar[str] = "fr.mcf.registration.account_reclaimed"
+
+    holder_id: HolderId
+    reclaimed_at: datetime
 
 
 class AccountStateRecorded(EventData):

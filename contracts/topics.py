@@ -83,6 +83,29 @@ ACCOUNT_ACTIVATED = TopicSpec(
     compacted=True,
     description="A holder followed the confirmation link: the account exists from now on.",
 )
+IDENTITY_VERIFIED = TopicSpec(
+    name="registration.identity-verified.v1",
+    payload=registration.IdentityVerified,
+    key="holder_id",
+    producer="registration",
+    consumers=(),
+    personal_data="pseudonymous holder_id only",
+    audience=Audience.PARTNER_READ,
+    retention_ms=None,
+    description="The person behind an account was verified with FranceConnect (and at which eIDAS level).",
+)
+ACCOUNT_RECLAIMED = TopicSpec(
+    name="registration.account-reclaimed.v1",
+    payload=registration.AccountReclaimed,
+    key="holder_id",
+    producer="registration",
+    consumers=(),
+    personal_data="pseudonymous holder_id only",
+    audience=Audience.PARTNER_READ,
+    retention_ms=None,
+    description="An account opened with a mailbox only was reclaimed by the person FranceConnect verified: "
+    "its sessions and password were revoked (partners may want to review recent actions).",
+)
 ACCOUNT_STATE = TopicSpec(
     name="registration.account-state.v1",
     payload=registration.AccountStateRecorded,
@@ -195,6 +218,8 @@ CATALOG: tuple[TopicSpec, ...] = (
     SECURITY_CHECK_REQUESTED,
     MAIL_REQUESTED,
     ACCOUNT_ACTIVATED,
+    IDENTITY_VERIFIED,
+    ACCOUNT_RECLAIMED,
     ACCOUNT_STATE,
     CHALLENGE_ISSUED,
     CAPTCHA_PASSED,

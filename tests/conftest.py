@@ -79,6 +79,9 @@ def stack_state() -> Iterator[stack.StackState]:
 def platform(stack_state: stack.StackState) -> Iterator[Platform]:
     smtp = ControlledSmtpServer(stack_state.ports.smtp)
     smtp.start()
+    # Registration's FranceConnect client points at the stack's provider (launcher.franceconnect_env);
+    # stack.down stops it with the rest.
+    oidc_provider.start_in_stack(stack_state, ROOT / "var" / "cache")
     local_services.start(stack_state, extra_env=TEST_ENV)
     try:
         yield Platform(stack_state, smtp)

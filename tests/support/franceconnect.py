@@ -35,3 +35,17 @@ async def login_at_provider(
         )
     assert answer.status_code == 302, answer.text[:500]
     return dict(parse_qsl(urlsplit(answer.headers["location"]).query))
+
+
+def claims_of(nir: str, email: str, given_name: str = "Chloé", family_name: str = "Dupont") -> dict[str, Any]:
+    """The identity FranceConnect would give the person a made-up NIR describes (born in France, on the 12th
+    of the NIR's month): its cross-check matches."""
+    return {
+        "given_name": given_name,
+        "family_name": family_name,
+        "birthdate": f"19{nir[1:3]}-{nir[3:5]}-12",
+        "gender": "male" if nir[0] in "13" else "female",
+        "birthplace": nir[5:10],
+        "birthcountry": "99100",
+        "email": email,
+    }

@@ -7,6 +7,7 @@ from services.mailer.domain.links import (
     PasswordResetLink,
 )
 from services.mailer.domain.mail import (
+    AccountReclaimedMail,
     ConfirmationMail,
     DuplicateSignupMail,
     MailKind,
@@ -14,6 +15,7 @@ from services.mailer.domain.mail import (
     OutgoingMail,
     PasswordResetMail,
     RenderedMail,
+    SignupCancelledMail,
     TemplateRenderer,
     WelcomeMail,
     compose,
@@ -35,6 +37,7 @@ from services.mailer.domain.policies import (
 from services.mailer.domain.settings import MailSettings
 
 __all__ = [
+    "AccountReclaimedMail",
     "ConfirmationLink",
     "ConfirmationMail",
     "DuplicateSignupMail",
@@ -52,6 +55,7 @@ __all__ = [
     "RecipientCap",
     "RenderedMail",
     "RetryPolicy",
+    "SignupCancelledMail",
     "TemplateRenderer",
     "TransientMailError",
     "WelcomeMail",

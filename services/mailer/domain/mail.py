@@ -31,6 +31,8 @@ class MailKind(StrEnum):
     WELCOME = "welcome"
     PASSWORD_RESET = "password_reset"  # noqa: S105 - a template name, not a secret
     DUPLICATE_SIGNUP = "duplicate_signup"
+    SIGNUP_CANCELLED = "signup_cancelled"  # a FranceConnect sign-up for the NIR ended this pending one
+    ACCOUNT_RECLAIMED = "account_reclaimed"  # the person verified by FranceConnect took the account back
 
     @property
     def counts_against_recipient_cap(self) -> bool:
@@ -96,7 +98,30 @@ class DuplicateSignupMail:
     attempted_at: datetime
 
 
-MailRequest = ConfirmationMail | WelcomeMail | PasswordResetMail | DuplicateSignupMail
+@dataclass(frozen=True)
+class SignupCancelledMail:
+    """Sent to the address of a pending sign-up that a sign-up with FranceConnect for the same NIR ended:
+    its link no longer works. Only the time is disclosed, nothing about the verified person."""
+
+    KIND: ClassVar[MailKind] = MailKind.SIGNUP_CANCELLED
+    to: str
+    first_name: str | None
+    attempted_at: datetime
+
+
+@dataclass(frozen=True)
+class AccountReclaimedMail:
+    """Sent to an account's previous address when the person FranceConnect verified for its NIR took it
+    back (sessions closed, password removed). Only the time is disclosed."""
+
+    KIND: ClassVar[MailKind] = MailKind.ACCOUNT_RECLAIMED
+    to: str
+    first_name: str | None
+    attempted_at: datetime
+
+
+TimedNotice = DuplicateSignupMail | SignupCancelledMail | AccountReclaimedMail
+MailRequest = ConfirmationMail | WelcomeMail | PasswordResetMail | TimedNotice
 
 
 @dataclass(frozen=True)
@@ -137,7 +162,11 @@ def template_variables(mail: MailRequest, settings: MailSettings) -> dict[str, o
             variables["link_url"] = link.url
             variables["expires_at"] = format_datetime_fr(link.expires_at, tz)
             variables["link_validity"] = format_duration_fr(link.validity)
-        case DuplicateSignupMail(attempted_at=attempted_at):
+        case (
+            DuplicateSignupMail(attempted_at=attempted_at)
+            | SignupCancelledMail(attempted_at=attempted_at)
+            | AccountReclaimedMail(attempted_at=attempted_at)
+        ):
             variables["attempted_at"] = format_datetime_fr(attempted_at, tz)
         case WelcomeMail():
             pass

@@ -33,11 +33,13 @@ from services.mailer.domain.errors import PermanentMailError, TransientMailError
 from services.mailer.domain.jobs import MailJob
 from services.mailer.domain.links import ConfirmationLink, PasswordResetLink
 from services.mailer.domain.mail import (
+    AccountReclaimedMail,
     ConfirmationMail,
     DuplicateSignupMail,
     MailKind,
     MailRequest,
     PasswordResetMail,
+    SignupCancelledMail,
     TemplateRenderer,
     WelcomeMail,
     compose,
@@ -165,11 +167,14 @@ class MailSender:
             if isinstance(link, ConfirmationLink):
                 return ConfirmationMail(to=job.to, first_name=job.first_name, link=link)
             return PasswordResetMail(to=job.to, first_name=job.first_name, link=link)
-        if kind is MailKind.DUPLICATE_SIGNUP:
+        notices: dict[MailKind, type[DuplicateSignupMail | SignupCancelledMail | AccountReclaimedMail]] = {
+            MailKind.DUPLICATE_SIGNUP: DuplicateSignupMail,
+            MailKind.SIGNUP_CANCELLED: SignupCancelledMail,
+            MailKind.ACCOUNT_RECLAIMED: AccountReclaimedMail,
+        }
+        if notice := notices.get(kind):
             assert job.attempted_at
-            return DuplicateSignupMail(
-                to=job.to, first_name=job.first_name, attempted_at=datetime.fromisoformat(job.attempted_at)
-            )
+            return notice(to=job.to, first_name=job.first_name, attempted_at=datetime.fromisoformat(job.attempted_at))
         return WelcomeMail(to=job.to, first_name=job.first_name)
 
     async def _report_sent(self, job: MailJob, now: datetime) -> None:

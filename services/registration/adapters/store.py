@@ -17,6 +17,7 @@ sessions and throttling counters are short-lived and are not rebuilt.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import time
@@ -55,6 +56,11 @@ else
 end
 return 1
 """
+
+
+def _subject_key(subject: str) -> str:
+    """A FranceConnect subject's index key (hashed: a copy of Redis lists no subjects)."""
+    return "reg:fcsub:" + hashlib.sha256(subject.encode()).hexdigest()
 
 
 def _changed(request_id: str) -> str:
@@ -171,7 +177,7 @@ class RegistrationStore:
     async def save_account(self, account: Account, *events: OutgoingEvent) -> None:
         record = AccountStateRecorded(kind="account", record_id=account.holder_id, state=asdict(account))
         (version,) = await self._commit([record], events)
-        await self._put_versioned(f"reg:acct:{account.holder_id}", record.state, version, 0)
+        await self._put_account(record.state, version)
 
     async def open_account(
         self, account: Account, request: SignupRequest, details: PendingDetails, *events: OutgoingEvent
@@ -182,8 +188,18 @@ class RegistrationStore:
             self._request_record(request, details),
         ]
         account_version, request_version = await self._commit(records, events)
-        await self._put_versioned(f"reg:acct:{account.holder_id}", records[0].state, account_version, 0)
+        await self._put_account(records[0].state, account_version)
         await self._put_request(records[1].state, request_version)
+
+    async def _put_account(self, state: dict[str, Any], version: int) -> None:
+        if not await self._put_versioned(f"reg:acct:{state['holder_id']}", state, version, 0):
+            return  # a newer version is there already
+        if subject := state.get("franceconnect_subject"):
+            await self._r.set(_subject_key(str(subject)), str(state["holder_id"]))
+
+    async def holder_for_subject(self, subject: str) -> str | None:
+        raw = await self._r.get(_subject_key(subject))
+        return as_text(raw) if raw else None
 
     async def account(self, holder_id: str) -> Account | None:
         raw = await self._r.get(f"reg:acct:{holder_id}")
@@ -209,7 +225,7 @@ class RegistrationStore:
             AccountStateRecorded(kind="reset", record_id=reset.reset_id, state=asdict(reset), deleted=True),
         ]
         (account_version, _) = await self._commit(records, ())
-        await self._put_versioned(f"reg:acct:{account.holder_id}", records[0].state, account_version, 0)
+        await self._put_account(records[0].state, account_version)
         await self._put_reset(records[1].state, 600)
 
     async def _put_reset(self, state: dict[str, Any], ttl_s: int) -> None:
@@ -322,7 +338,7 @@ class RegistrationStore:
                 else:
                     await self._put_request(rec.state, version)
             elif kind == "account" and rec.state:
-                await self._put_versioned(f"reg:acct:{record_id}", rec.state, version, 0)
+                await self._put_account(rec.state, version)
             elif kind == "reset" and rec.state.get("expires_at") and not rec.deleted:
                 left = datetime.fromisoformat(str(rec.state["expires_at"])).timestamp() - time.time()
                 if left > 0:

@@ -14,7 +14,10 @@ from contracts.captcha import CaptchaChallengeIssued, CaptchaFailed, CaptchaPass
 from eventing.consuming import declare_publisher, subscribe
 from eventing.service import ServiceRuntime, every, in_background
 from services.registration.adapters.argon2_hasher import Argon2PasswordHasher
+from services.registration.adapters.franceconnect import FranceConnectClient, FranceConnectConfig
+from services.registration.adapters.held_identities import RedisHeldIdentities
 from services.registration.adapters.keys import session_signing_key
+from services.registration.adapters.pending_logins import RedisPendingLogins
 from services.registration.adapters.store import RegistrationStore
 from services.registration.adapters.tokens import AccessTokens
 from services.registration.app import api, deps, web
@@ -24,9 +27,11 @@ from services.registration.domain.account import LifecyclePolicy
 from services.registration.domain.cgu import CguDocument
 from services.registration.domain.ids import SignedIds
 from services.registration.domain.password import PasswordHasher
-from services.registration.settings import Settings
+from services.registration.settings import FranceConnectSettings, Settings
 from services.registration.use_cases import Registration, ports
 from services.registration.use_cases.common import Hashing, HolderIds, utc_now
+from services.registration.use_cases.franceconnect import FranceConnectAccounts, VerifiedOpening
+from services.registration.use_cases.identity import HeldIdentities, IdentityProvider
 from services.registration.use_cases.mails import MailDesk
 from services.registration.use_cases.password_reset import PasswordResets
 from services.registration.use_cases.queries import Views
@@ -71,7 +76,18 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
         settings.session_private_key_pem.get_secret_value() if settings.session_private_key_pem else None,
     )
     holder_key = settings.holder_key()
-    reg = compose(settings, store, rt.publisher, holder_key, AccessTokens(signing, settings.access_token_ttl_s), policy)
+    fc_config = FranceConnectConfig.from_settings(FranceConnectSettings())
+    provider = FranceConnectClient(fc_config, RedisPendingLogins(rt.redis)) if fc_config else None
+    reg = compose(
+        settings,
+        store,
+        rt.publisher,
+        holder_key,
+        AccessTokens(signing, settings.access_token_ttl_s),
+        policy,
+        identity=provider,
+        held=RedisHeldIdentities(rt.redis),
+    )
     broker, guard = rt.broker, rt.guard
 
     @subscribe(broker, guard, topics.CHALLENGE_ISSUED, group_id=GROUP)
@@ -90,6 +106,8 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
         topics.SECURITY_CHECK_REQUESTED,
         topics.MAIL_REQUESTED,
         topics.ACCOUNT_ACTIVATED,
+        topics.IDENTITY_VERIFIED,
+        topics.ACCOUNT_RECLAIMED,
         topics.ACCOUNT_STATE,
     ):
         declare_publisher(broker, produced)
@@ -114,6 +132,8 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
             ),
         ):
             yield
+        if provider is not None:
+            await provider.aclose()
 
     app = FastAPI(
         title="Mon Compte Formation – inscription et connexion",
@@ -146,6 +166,8 @@ def compose(
     *,
     hasher: PasswordHasher | None = None,
     clock: ports.Clock = utc_now,
+    identity: IdentityProvider | None = None,
+    held: HeldIdentities,
 ) -> Registration:
     """The use cases, wired to their ports (the adapters or, in tests, the fakes)."""
     hashing = Hashing(hasher or Argon2PasswordHasher())
@@ -153,9 +175,15 @@ def compose(
     mails = MailDesk(events, settings.link_key())
     cgu = CguDocument.from_text(settings.cgu_version, CGU_TEXT)
     limits = SignupLimits(settings.allow_test_email_domains, settings.signups_per_address)
+    login = LogIn(store, hashing, holder_ids, tokens, settings.session_ttl_s, clock)
+    signup = SignUp(store, events, mails, hashing, holder_ids, ids, cgu, policy, limits, clock)
+    # A FranceConnect sign-up opens like any other (SignUp's events), and SignUp hands such requests back.
+    opening = VerifiedOpening(store, events, mails, signup.opened_events, clock)
+    signup.verified = opening
     return Registration(
-        signup=SignUp(store, events, mails, hashing, holder_ids, ids, cgu, policy, limits, clock),
-        login=LogIn(store, hashing, holder_ids, tokens, settings.session_ttl_s, clock),
+        signup=signup,
+        login=login,
+        franceconnect=FranceConnectAccounts(store, signup, opening, login, clock),
         resets=PasswordResets(
             store,
             mails,
@@ -170,6 +198,8 @@ def compose(
         cgu=cgu,
         policy=policy,
         page_key=holder_key,
+        identity=identity,
+        held_identities=held,
     )
 
 

@@ -285,6 +285,15 @@ class SignupRequest:
             )
         return replace(self, status=RequestStatus.ACTIVE, activated_at=now)
 
+    def activate_verified(self, now: datetime) -> SignupRequest:
+        """Active without a link: FranceConnect verified the person and the very e-mail address typed
+        (sign-up with FranceConnect, issue 13). Only after the check step, which such a request skips."""
+        _aware(now)
+        self._require_pending(now)
+        if self.status is RequestStatus.AWAITING_CAPTCHA:
+            raise CaptchaPending(CHECK_FIRST)
+        return replace(self, status=RequestStatus.ACTIVE, activated_at=now)
+
     # --- persistence (registration's private, compacted topic) ------------------------------------
 
     def to_record(self) -> dict[str, Any]:

@@ -65,6 +65,21 @@ class VerifiedIdentity:
     def born_in_france(self) -> bool:
         return self.birthcountry == FRANCE_COUNTRY_CODE
 
+    def to_claims(self) -> dict[str, str]:
+        """The claims this identity was read from (:func:`identity_from_claims` reads them back)."""
+        return {
+            "sub": self.subject,
+            "given_name": " ".join(self.given_names),
+            "family_name": self.family_name,
+            "preferred_username": self.preferred_name or "",
+            "birthdate": self.birthdate.isoformat(),
+            "gender": self.gender.value,
+            "birthplace": self.birthplace or "",
+            "birthcountry": self.birthcountry,
+            "email": self.email,
+            "acr": self.acr,
+        }
+
     def __repr__(self) -> str:
         # Identity data stays out of logs: only what support needs to correlate.
         return f"VerifiedIdentity(subject={self.subject!r}, acr={self.acr!r})"

@@ -56,9 +56,10 @@ MISMATCH_MESSAGE = (
     "L'identité transmise par FranceConnect ne correspond pas à ce numéro de sécurité sociale : vérifiez le "
     "numéro inscrit sur votre carte Vitale."
 )
+# No manual review exists yet: the sentence sends the holder to the password path, never promises one.
 CANNOT_CHECK_MESSAGE = (
     "Nous ne pouvons pas vérifier automatiquement que ce numéro de sécurité sociale correspond à votre "
-    "identité FranceConnect : votre demande sera examinée par nos services."
+    "identité FranceConnect : continuez avec votre numéro de sécurité sociale et un mot de passe."
 )
 
 # INSEE country codes of the former French territories whose natives may carry a French department code.

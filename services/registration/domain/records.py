@@ -28,6 +28,10 @@ class PendingDetails:
     apprenticeship_contract: bool = False
     cgu: dict[str, str] = field(default_factory=dict)
     purpose: str = "signup"  # "signup", or a decoy: "existing_account" / "pending_request"
+    # A sign-up with FranceConnect: the person is verified; the account opens with this link to them.
+    franceconnect_subject: str | None = None
+    identity_verified_by: str | None = None  # "franceconnect", or None (a mailbox, not a person)
+    identity_acr: str | None = None  # the eIDAS level the provider certified
 
 
 @dataclass
@@ -47,6 +51,15 @@ class Account:
     highest_diploma: str = "not_given"
     cgu: dict[str, str] = field(default_factory=dict)
     sessions_valid_after: float = 0.0  # a password reset revokes every session opened before it
+    # How the person behind the account was verified (docs/identity.md): "franceconnect" with the
+    # provider's stable subject, or None: the account then proves a mailbox only, and may be reclaimed.
+    franceconnect_subject: str | None = None
+    identity_verified_by: str | None = None
+    identity_verified_at: str | None = None
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.password_hash)  # an account opened with FranceConnect may have none
 
     @classmethod
     def opened_from(cls, details: PendingDetails, holder_id: str, request_id: str, at: datetime) -> Account:

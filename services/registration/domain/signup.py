@@ -86,9 +86,11 @@ def _order(error: FieldError) -> int:
 
 
 def validate_signup(
-    form: SignupForm, today: date, *, allow_test_email_domains: bool = False
+    form: SignupForm, today: date, *, allow_test_email_domains: bool = False, password_required: bool = True
 ) -> ValidSignup | list[FieldError]:
-    """Check every field; return the normalised sign-up, or all errors in the form's order."""
+    """Check every field; return the normalised sign-up, or all errors in the form's order.
+
+    ``password_required=False`` (sign-up with FranceConnect): no password is fine, one typed is checked."""
     errors: list[FieldError] = []
 
     nir, nir_errors = nir_and_key_errors(form.nir or "", form.nir_key or "")
@@ -125,14 +127,15 @@ def validate_signup(
     if isinstance(diploma, FieldError):
         errors.append(diploma)
 
-    errors.extend(
-        check_password(
-            form.password,
-            form.password_confirmation,
-            nir=nir,
-            birth_name=birth_name if isinstance(birth_name, str) else None,
+    if password_required or form.password or form.password_confirmation:
+        errors.extend(
+            check_password(
+                form.password,
+                form.password_confirmation,
+                nir=nir,
+                birth_name=birth_name if isinstance(birth_name, str) else None,
+            )
         )
-    )
 
     if form.cgu_accepted is not True:
         errors.append(CGU_REQUIRED)

@@ -4,6 +4,7 @@
   workflow and asks the captcha and the mailer by command);
 - ``sessions.py``: login, sessions, logout;
 - ``password_reset.py``: the reset link and the new password;
+- ``franceconnect.py``: login, linking and sign-up with FranceConnect (``identity.py``: its port);
 - ``queries.py``: what the pages and the API show.
 """
 
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 
 from services.registration.domain.account import LifecyclePolicy
 from services.registration.domain.cgu import CguDocument
+from services.registration.use_cases.franceconnect import FranceConnectAccounts
+from services.registration.use_cases.identity import HeldIdentities, IdentityProvider
 from services.registration.use_cases.password_reset import PasswordResets
 from services.registration.use_cases.queries import Views
 from services.registration.use_cases.sessions import LogIn
@@ -26,7 +29,10 @@ class Registration:
     signup: SignUp
     login: LogIn
     resets: PasswordResets
+    franceconnect: FranceConnectAccounts
     views: Views
     cgu: CguDocument
     policy: LifecyclePolicy
     page_key: bytes  # signs the pages' CSRF and CGU tokens (domain-separated from its other uses)
+    identity: IdentityProvider | None  # FranceConnect; None when not configured (password only)
+    held_identities: HeldIdentities  # a verified identity between the provider's callback and the form

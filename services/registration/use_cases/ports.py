@@ -51,6 +51,10 @@ class Requests(Protocol):
 
 class Accounts(Protocol):
     async def account(self, holder_id: str) -> Account | None: ...
+    async def holder_for_subject(self, subject: str) -> str | None:
+        """The holder whose account is linked to this FranceConnect subject (indexed with the account)."""
+        ...
+
     async def save_account(self, account: Account, *events: OutgoingEvent) -> None: ...
     async def open_account(
         self, account: Account, request: SignupRequest, details: PendingDetails, *events: OutgoingEvent

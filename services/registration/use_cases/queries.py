@@ -27,6 +27,7 @@ class AccountView:
     holder_id: str
     first_name: str
     highest_diploma: Diploma
+    identity_verified_by: str | None = None  # "franceconnect", or None: the account proves a mailbox only
 
 
 class ReadStore(Requests, Accounts, Protocol):
@@ -72,4 +73,4 @@ class Views:
             diploma = Diploma(account.highest_diploma)
         except ValueError:
             diploma = Diploma.NOT_GIVEN
-        return AccountView(account.holder_id, account.first_name, diploma)
+        return AccountView(account.holder_id, account.first_name, diploma, account.identity_verified_by)

@@ -69,8 +69,13 @@ class LogIn:
             return LoginRefused(decision.code, decision.message, decision.retry_after_seconds)
         account = await self.store.account(holder_id) if holder_id else None
         password = normalise_password(password or "")
-        ok = await self.hashing.verify(account.password_hash if account else self._dummy_hash, password)
-        if account is None or not ok:
+        # An account opened with FranceConnect may have no password: it is verified against the dummy
+        # hash like an unknown NIR, and refused the same way.
+        has_password = account is not None and account.has_password
+        ok = await self.hashing.verify(
+            account.password_hash if account and has_password else self._dummy_hash, password
+        )
+        if account is None or not has_password or not ok:
             for key in (nir_key, address_key):
                 if key:
                     await self.store.add_failure(key, now.timestamp(), keep_s=3600)
@@ -79,9 +84,13 @@ class LogIn:
         if self.hashing.needs_rehash(account.password_hash):
             account.password_hash = await self.hashing.hash(password)
             await self.store.save_account(account)
+        return await self.open_session(account.holder_id)
+
+    async def open_session(self, holder_id: str) -> LoginAccepted:
+        """A session for a holder whose identity was proven (password, or FranceConnect)."""
         session_id = secrets.token_urlsafe(24)
-        await self.store.open_session(session_id, account.holder_id, self.session_ttl_s)
-        return LoginAccepted(account.holder_id, session_id, self.tokens.issue(account.holder_id, session_id))
+        await self.store.open_session(session_id, holder_id, self.session_ttl_s)
+        return LoginAccepted(holder_id, session_id, self.tokens.issue(holder_id, session_id))
 
     async def holder_of(self, session_id: str) -> str | None:
         return await self.store.session_holder(session_id) if session_id else None

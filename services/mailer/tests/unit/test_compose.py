@@ -16,6 +16,7 @@ import pytest
 
 from services.mailer.adapters.templates import DEFAULT_TEMPLATE_DIR, JinjaTemplateRenderer
 from services.mailer.domain import (
+    AccountReclaimedMail,
     ConfirmationLink,
     ConfirmationMail,
     DuplicateSignupMail,
@@ -26,6 +27,7 @@ from services.mailer.domain import (
     PasswordResetLink,
     PasswordResetMail,
     RenderedMail,
+    SignupCancelledMail,
     WelcomeMail,
     compose,
     message_id_for,
@@ -50,6 +52,10 @@ def make_request(kind: MailKind, settings: MailSettings, first_name: str | None 
             return PasswordResetMail(TO, first_name, PasswordResetLink.build(settings, TOKEN, NOW, NOW + HOUR))
         case MailKind.DUPLICATE_SIGNUP:
             return DuplicateSignupMail(TO, first_name, attempted_at=NOW - timedelta(minutes=3))
+        case MailKind.SIGNUP_CANCELLED:
+            return SignupCancelledMail(TO, first_name, attempted_at=NOW - timedelta(minutes=3))
+        case MailKind.ACCOUNT_RECLAIMED:
+            return AccountReclaimedMail(TO, first_name, attempted_at=NOW - timedelta(minutes=3))
     raise AssertionError(kind)
 
 
@@ -88,6 +94,8 @@ EXPECTED_SUBJECTS = {
     MailKind.WELCOME: "Bienvenue dans votre compte personnel de formation",
     MailKind.PASSWORD_RESET: "Réinitialisation de votre mot de passe",
     MailKind.DUPLICATE_SIGNUP: "Tentative d'inscription avec votre numéro de sécurité sociale",
+    MailKind.SIGNUP_CANCELLED: "Votre demande d'inscription a été annulée",
+    MailKind.ACCOUNT_RECLAIMED: "Votre adresse n'est plus celle d'un compte personnel de formation",
 }
 
 

@@ -60,7 +60,7 @@ def command(
         holder_id="h" * 64,
         subject_id=mail_id.split(":")[1] if ":" in mail_id else mail_id,
         link_expires_at=NOW + timedelta(hours=24) if kind in ("confirmation", "password_reset") else None,
-        attempted_at=NOW if kind == "duplicate_signup" else None,
+        attempted_at=NOW if kind in ("duplicate_signup", "signup_cancelled", "account_reclaimed") else None,
     )
 
 

@@ -28,6 +28,7 @@ from services.registration.use_cases.sessions import LoginAccepted
 LOGIN_FIELDS = frozenset({"nir", "password"})
 SESSION_EXPIRED = "Votre session a expiré : reconnectez-vous."
 PASSWORD_MISSING = "Saisissez votre mot de passe."  # noqa: S105 - a message
+LINKED = "Votre compte est maintenant lié à FranceConnect : vous pouvez vous connecter avec FranceConnect."
 
 router = APIRouter(include_in_schema=False)
 
@@ -83,6 +84,8 @@ async def my_rights(request: Request, page: Page, reg: Reg, holder: CurrentHolde
         logged_in=True,
         first_name=account.first_name if account else "",
         diploma=account.highest_diploma if account else Diploma.NOT_GIVEN,
+        identity_verified_by=account.identity_verified_by if account else None,
+        notice=LINKED if request.query_params.get("franceconnect") == "lie" else "",
     )
 
 

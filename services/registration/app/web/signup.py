@@ -91,14 +91,20 @@ async def cgu_step_post(page: Page, setup: Setup, form: Form, csrf_ok: CsrfOk, s
 
 
 # --- the sign-up form ------------------------------------------------------------------------------
-async def form_page(page: PageRenderer, state: FormState, status_code: int, cgu_token: str) -> HTMLResponse:
+async def form_page(
+    page: PageRenderer, state: FormState, status_code: int, cgu_token: str, identity: dict[str, str] | None = None
+) -> HTMLResponse:
+    """The form; with ``identity`` (names and birth date from FranceConnect, shown, not editable) it is the
+    sign-up with FranceConnect: one e-mail field, an optional password, no picture check after it."""
     return await page.render(
         "signup_form.html",
         status_code,
-        title="Créer mon compte",
-        step=2,
+        title="Créer mon compte avec FranceConnect" if identity else "Créer mon compte",
+        step=None if identity else 2,  # no picture check after FranceConnect: not the four steps
         form=state,
         cgu_token=cgu_token,
+        identity=identity,
+        private=identity is not None,
         diplomas=list(DIPLOMA_LABELS.items()),
         repetitions=REPETITION_CHOICES,
         street_types=STREET_TYPES,

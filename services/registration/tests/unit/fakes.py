@@ -16,6 +16,7 @@ from contracts.envelope import Envelope
 from contracts.topics import TopicSpec
 from eventing.publishing import OutgoingEvent
 from services.registration.domain.account import SignupRequest
+from services.registration.domain.identity import VerifiedIdentity
 from services.registration.domain.records import Account, PasswordReset, PendingDetails
 from services.registration.use_cases.ports import LockBusy
 
@@ -109,6 +110,10 @@ class MemoryStore:
         self.written.extend(events)
         self.accounts[account.holder_id] = copy.deepcopy(account)
 
+    async def holder_for_subject(self, subject: str) -> str | None:
+        linked = (a.holder_id for a in self.accounts.values() if a.franceconnect_subject == subject)
+        return next(linked, None)
+
     async def open_account(
         self, account: Account, request: SignupRequest, details: PendingDetails, *events: OutgoingEvent
     ) -> None:
@@ -193,6 +198,24 @@ class FakeTokens:
             raise ValueError("not one of ours")
         holder_id, _, sid = rest.partition(":")
         return {"sub": holder_id, "sid": sid}
+
+
+class MemoryHeldIdentities:
+    """Verified identities waiting for the sign-up form (the Redis adapter: ``adapters/held_identities.py``)."""
+
+    def __init__(self) -> None:
+        self.held_by_id: dict[str, VerifiedIdentity] = {}
+
+    async def hold(self, identity: VerifiedIdentity, ttl_s: int) -> str:
+        hold_id = f"hold-{len(self.held_by_id)}"
+        self.held_by_id[hold_id] = identity
+        return hold_id
+
+    async def held(self, hold_id: str) -> VerifiedIdentity | None:
+        return self.held_by_id.get(hold_id)
+
+    async def release(self, hold_id: str) -> None:
+        self.held_by_id.pop(hold_id, None)
 
 
 class FastHasher:

@@ -128,6 +128,19 @@ async def test_accounts_and_their_opening(subject: Subject) -> None:
     assert len(subject.written()) == 1
 
 
+async def test_an_account_linked_to_franceconnect_is_found_by_its_subject(subject: Subject) -> None:
+    store = subject.store
+    account = Account("holder-1", "1900575123456", "Léa", "Martin", "l@x.org", "", "1990-05", NOW.isoformat(), "r")
+    await store.save_account(account)
+    assert await store.holder_for_subject("fc-sub-1") is None
+    account.franceconnect_subject, account.identity_verified_by = "fc-sub-1", "franceconnect"
+    await store.save_account(account)
+    assert await store.holder_for_subject("fc-sub-1") == "holder-1"
+    assert await store.holder_for_subject("fc-sub-2") is None
+    saved = await store.account("holder-1")
+    assert saved is not None and saved.identity_verified_by == "franceconnect" and not saved.has_password
+
+
 async def test_a_reset_is_found_by_its_link_until_used(subject: Subject) -> None:
     store = subject.store
     reset = PasswordReset("r1", "holder-1", NOW.isoformat(), "c" * 64, (NOW + timedelta(hours=1)).isoformat())

@@ -12,7 +12,14 @@ from services.registration.app.main import compose
 from services.registration.domain.account import LifecyclePolicy
 from services.registration.domain.signup import SignupForm
 from services.registration.settings import Settings
-from services.registration.tests.unit.fakes import Clock, FakeTokens, FastHasher, MemoryEvents, MemoryStore
+from services.registration.tests.unit.fakes import (
+    Clock,
+    FakeTokens,
+    FastHasher,
+    MemoryEvents,
+    MemoryHeldIdentities,
+    MemoryStore,
+)
 from services.registration.use_cases import Registration
 
 HOLDER_KEY = bytes(range(32))
@@ -73,5 +80,6 @@ def world(policy: LifecyclePolicy | None = None, **settings: Any) -> World:
         policy or LifecyclePolicy(),
         hasher=FastHasher(),
         clock=clock,
+        held=MemoryHeldIdentities(),
     )
     return World(reg, store, clock)
