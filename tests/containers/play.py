@@ -157,7 +157,7 @@ def secrets(env: Environment) -> dict[str, dict[str, str]]:
     plaintext = "unused: the test broker listens in plain text"
     return {
         "holder-id-key": {"key": (keys / "holder-id.key").read_text().strip()},
-        # The mailer alone derives links from it (nobody else needs the same one).
+        # Registration and the mailer derive the links from it (both pods get this one).
         "link-token-key": {"key": os.urandom(32).hex()},
         "session-signing-key": {
             "private.pem": (keys / "session-signing.pem").read_text(),

@@ -25,6 +25,7 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
+from pydantic_settings import BaseSettings
 
 from contracts.topics import CATALOG, Audience, physical_topics
 from eventing.settings import ConnectionSettings
@@ -40,6 +41,7 @@ KUBERNETES_VERSIONS = ("1.30", kubernetes_validate.latest_version())  # preStop 
 OPERATOR_SECRETS = {
     "holder-id-key",
     "link-token-key",
+    "franceconnect-client",
     "session-signing-key",
     "mailer-smtp",
     "registration-redis",
@@ -376,19 +378,22 @@ def test_grace_period_outlasts_the_graceful_shutdown(service: str) -> None:
         assert pod["terminationGracePeriodSeconds"] >= pre_stop + needed, (overlay, service)
 
 
+def _setting_names(service: str) -> set[str]:
+    """Every variable a service reads: the fields of each settings model of its settings module, under
+    that model's own prefix (``MCF_`` for most, ``MCF_FRANCECONNECT_`` for the identity provider)."""
+    module = importlib.import_module(f"services.{service}.settings")
+    models = [m for m in vars(module).values() if isinstance(m, type) and issubclass(m, BaseSettings)]
+    return {f"{m.model_config.get('env_prefix', '')}{f}".upper() for m in models for f in m.model_fields}
+
+
 def test_env_settings_exist_and_credentials_come_from_secrets() -> None:
     for overlay in OVERLAYS:
         maps = objects(overlay, "ConfigMap")
         users = set(objects(overlay, "KafkaUser"))
-        all_fields = {
-            f"MCF_{f.upper()}"
-            for svc in SERVICES
-            for f in importlib.import_module(f"services.{svc}.settings").Settings.model_fields
-        }
+        all_fields = {env for svc in SERVICES for env in _setting_names(svc)}
         shared: set[str] = set()
         for name, deployment in objects(overlay, "Deployment").items():
-            settings = importlib.import_module(f"services.{name}.settings").Settings
-            fields = {f"MCF_{f.upper()}" for f in settings.model_fields}
+            fields = _setting_names(name)
             (c,) = _pod(deployment)["containers"]
             env: dict[str, Any] = {}
             for source in c["envFrom"]:
@@ -529,7 +534,9 @@ def test_network_policies_allow_only_the_designed_flows() -> None:
             }
             assert sources == ({"ingress-nginx", "monitoring"} if name in HTTP_SERVICES else {"monitoring"}), name
             ports = {p["port"] for rule in spec["egress"] for p in rule["ports"]}
-            assert ports == ({9093, 6379, 587, 465} if name == "mailer" else {9093, 6379}), name
+            # Beyond Kafka and Redis: the mailer's SMTP relay, registration's FranceConnect (HTTPS).
+            outside = {"mailer": {587, 465}, "registration": {443}}.get(name, set())
+            assert ports == {9093, 6379} | outside, name
             for rule in spec["egress"]:
                 for peer in rule["to"]:
                     # No service talks to another service's pods: events travel through Kafka only.
