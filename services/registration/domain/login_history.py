@@ -13,10 +13,12 @@ import ipaddress
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 KEPT_LOGINS = 20
 KEPT_FOR = timedelta(days=365)
-METHODS = {"password": "mot de passe", "franceconnect": "FranceConnect"}
+MethodLabel = Literal["mot de passe", "FranceConnect"]
+METHODS: dict[str, MethodLabel] = {"password": "mot de passe", "franceconnect": "FranceConnect"}
 UNKNOWN = "inconnu"
 
 # First match wins: Edge and Opera announce Chrome too, Chrome announces Safari.
@@ -85,7 +87,7 @@ class LoginRecord:
         return (self.browser, self.system, self.network)
 
     @property
-    def method_label(self) -> str:
+    def method_label(self) -> MethodLabel:
         return METHODS[self.method]
 
     @property

@@ -64,7 +64,7 @@ class LoginAlerts:
                 subject_id=holder_id,
                 link_expires_at=expires_at,
                 attempted_at=now,
-                login_method="FranceConnect" if method == "franceconnect" else "mot de passe",
+                login_method=login.method_label,
                 login_client=f"{login.client_label}, réseau {login.network}",
             )
             assert order.link_sha256 is not None
