@@ -10,7 +10,13 @@ from pydantic import Field
 from contracts.base import EventData
 
 MailKind = Literal[
-    "confirmation", "welcome", "password_reset", "duplicate_signup", "signup_cancelled", "account_reclaimed"
+    "confirmation",
+    "welcome",
+    "password_reset",
+    "duplicate_signup",
+    "signup_cancelled",
+    "account_reclaimed",
+    "new_login",
 ]
 
 

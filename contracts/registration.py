@@ -31,9 +31,10 @@ class MailRequested(EventData):
     security check, on a resend, at activation, for a password reset, to warn the owner of an existing
     account). The mailer only composes and sends, then reports back with ``MailSent`` or ``MailFailed``.
 
-    For a mail with a link (``confirmation``, ``password_reset``) the link's token never travels: both
-    services derive it from ``mail_id`` under their shared link key (:mod:`contracts.links`), so
-    registration knows the link the moment it asks for the mail, and the token is only in the mailbox.
+    For a mail with a link (``confirmation``, ``password_reset``, ``new_login``'s "Ce n'était pas moi") the
+    link's token never travels: both services derive it from ``mail_id`` under their shared link key
+    (:mod:`contracts.links`), so registration knows the link the moment it asks for the mail, and the token
+    is only in the mailbox.
     """
 
     EVENT_TYPE: ClassVar[str] = "fr.mcf.registration.mail_requested"
@@ -50,7 +51,16 @@ class MailRequested(EventData):
     attempted_at: datetime | None = Field(
         default=None,
         description="duplicate_signup: when someone tried to sign up again with this NIR; signup_cancelled, "
-        "account_reclaimed: when the person verified by FranceConnect signed up",
+        "account_reclaimed: when the person verified by FranceConnect signed up; new_login: when the login happened",
+    )
+    login_method: Literal["mot de passe", "FranceConnect"] | None = Field(
+        default=None, description="new_login: how the holder logged in"
+    )
+    login_client: str | None = Field(
+        default=None,
+        max_length=200,
+        description='new_login: the approximate client, e.g. "Firefox sur Linux, réseau 192.0.2.0/24" '
+        "(personal data: a truncated network, never a whole address)",
     )
 
 

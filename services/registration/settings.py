@@ -24,6 +24,7 @@ class Settings(LinkKey, HolderKey):  # the link key (shared with the mailer), th
     session_ttl_s: int = 8 * 3600
     password_reset_ttl_h: float = 1
     reset_cooldown_s: int = 60
+    not_me_link_ttl_h: float = 7 * 24  # a new-login alert's "Ce n'était pas moi" works this long
     purge_interval_s: int = 300
     allow_test_email_domains: bool = False
     signups_per_address: int = 30  # per 10 minutes: each sign-up issues a check and may send mail

@@ -4,6 +4,7 @@ from services.mailer.domain.errors import MailDeliveryError, PermanentMailError,
 from services.mailer.domain.formatting import format_datetime_fr, format_duration_fr
 from services.mailer.domain.links import (
     ConfirmationLink,
+    NotMeLink,
     PasswordResetLink,
 )
 from services.mailer.domain.mail import (
@@ -12,6 +13,7 @@ from services.mailer.domain.mail import (
     DuplicateSignupMail,
     MailKind,
     MailRequest,
+    NewLoginMail,
     OutgoingMail,
     PasswordResetMail,
     RenderedMail,
@@ -48,6 +50,8 @@ __all__ = [
     "MailRequest",
     "MailSettings",
     "MailStatus",
+    "NewLoginMail",
+    "NotMeLink",
     "OutgoingMail",
     "PasswordResetLink",
     "PasswordResetMail",

@@ -21,7 +21,9 @@ class MailJob:
     holder_id: str | None = None
     link_issued_at: str | None = None  # mails with a link: when registration issued it…
     link_expires_at: str | None = None  # …and until when it works
-    attempted_at: str | None = None  # duplicate sign-up: when the attempt happened
+    attempted_at: str | None = None  # notices: when the attempt (or the login) happened
+    login_method: str | None = None  # new_login: "mot de passe" or "FranceConnect"
+    login_client: str | None = None  # new_login: the approximate client ("Firefox sur Linux, réseau …")
     attempts: int = 0
     first_try_at: str | None = None
     last_error: str | None = None

@@ -1,4 +1,4 @@
-"""One-time links e-mailed to the holder: account confirmation and password reset.
+"""One-time links e-mailed to the holder: account confirmation, password reset, "Ce n'était pas moi".
 
 Registration decides a link's life (``MailRequested.link_expires_at``) and records its hash; the token is
 derived from the mail's id by the adapter layer (``contracts.links``) and handed here only to write the
@@ -64,3 +64,10 @@ class PasswordResetLink(_OneTimeLink):
     """``{base}/mot-de-passe/nouveau?token=…``."""
 
     _PATH_SETTING: ClassVar[str] = "password_reset_path"
+
+
+@dataclass(frozen=True)
+class NotMeLink(_OneTimeLink):
+    """``{base}/connexion/pas-moi?token=…``: a new-login alert's "Ce n'était pas moi"."""
+
+    _PATH_SETTING: ClassVar[str] = "not_me_path"

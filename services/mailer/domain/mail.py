@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import ClassVar, Protocol
 
 from services.mailer.domain.formatting import format_datetime_fr, format_duration_fr
-from services.mailer.domain.links import ConfirmationLink, PasswordResetLink
+from services.mailer.domain.links import ConfirmationLink, NotMeLink, PasswordResetLink
 from services.mailer.domain.settings import MailSettings
 
 
@@ -33,6 +33,7 @@ class MailKind(StrEnum):
     DUPLICATE_SIGNUP = "duplicate_signup"
     SIGNUP_CANCELLED = "signup_cancelled"  # a FranceConnect sign-up for the NIR ended this pending one
     ACCOUNT_RECLAIMED = "account_reclaimed"  # the person verified by FranceConnect took the account back
+    NEW_LOGIN = "new_login"  # a login from a device or network not seen before, with "Ce n'était pas moi"
 
     @property
     def counts_against_recipient_cap(self) -> bool:
@@ -40,9 +41,11 @@ class MailKind(StrEnum):
 
         Confirmation (anyone can sign up with any address, once past the captcha), password reset and the
         duplicate sign-up notice can be requested by someone else; the welcome mail follows a click on a
-        link the holder received, so capping it would only ever drop a legitimate mail.
+        link the holder received, so capping it would only ever drop a legitimate mail. A new-login alert
+        follows a successful login: only who holds the account's credentials can trigger it, and an alert
+        dropped because someone filled the cap with reset requests would hide a takeover.
         """
-        return self is not MailKind.WELCOME
+        return self not in (MailKind.WELCOME, MailKind.NEW_LOGIN)
 
 
 @dataclass(frozen=True)
@@ -120,8 +123,22 @@ class AccountReclaimedMail:
     attempted_at: datetime
 
 
+@dataclass(frozen=True)
+class NewLoginMail:
+    """Sent to the holder after a login from a device or network not seen before for the account: when,
+    how and the approximate client, with a "Ce n'était pas moi" link (sessions closed, reset started)."""
+
+    KIND: ClassVar[MailKind] = MailKind.NEW_LOGIN
+    to: str
+    first_name: str | None
+    link: NotMeLink
+    logged_in_at: datetime
+    method: str
+    client: str
+
+
 TimedNotice = DuplicateSignupMail | SignupCancelledMail | AccountReclaimedMail
-MailRequest = ConfirmationMail | WelcomeMail | PasswordResetMail | TimedNotice
+MailRequest = ConfirmationMail | WelcomeMail | PasswordResetMail | TimedNotice | NewLoginMail
 
 
 @dataclass(frozen=True)
@@ -168,6 +185,12 @@ def template_variables(mail: MailRequest, settings: MailSettings) -> dict[str, o
             | AccountReclaimedMail(attempted_at=attempted_at)
         ):
             variables["attempted_at"] = format_datetime_fr(attempted_at, tz)
+        case NewLoginMail(link=link, logged_in_at=logged_in_at, method=method, client=client):
+            variables["link_url"] = link.url
+            variables["expires_at"] = format_datetime_fr(link.expires_at, tz)
+            variables["attempted_at"] = format_datetime_fr(logged_in_at, tz)
+            variables["login_method"] = method
+            variables["login_client"] = client
         case WelcomeMail():
             pass
     return variables

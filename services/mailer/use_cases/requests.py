@@ -40,6 +40,8 @@ class QueueRequestedMails:
             link_issued_at=_iso(env.occurred_at) if command.link_expires_at else None,
             link_expires_at=_iso(command.link_expires_at),
             attempted_at=_iso(command.attempted_at),
+            login_method=command.login_method,
+            login_client=command.login_client,
             trigger=dict(trigger) if trigger else None,
         )
         return await self.queue.enqueue(job, self.clock())

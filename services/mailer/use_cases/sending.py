@@ -31,13 +31,14 @@ from eventing.delivery import StateGate
 from eventing.publishing import derived_event_id
 from services.mailer.domain.errors import PermanentMailError, TransientMailError
 from services.mailer.domain.jobs import MailJob
-from services.mailer.domain.links import ConfirmationLink, PasswordResetLink
+from services.mailer.domain.links import ConfirmationLink, NotMeLink, PasswordResetLink
 from services.mailer.domain.mail import (
     AccountReclaimedMail,
     ConfirmationMail,
     DuplicateSignupMail,
     MailKind,
     MailRequest,
+    NewLoginMail,
     PasswordResetMail,
     SignupCancelledMail,
     TemplateRenderer,
@@ -167,6 +168,22 @@ class MailSender:
             if isinstance(link, ConfirmationLink):
                 return ConfirmationMail(to=job.to, first_name=job.first_name, link=link)
             return PasswordResetMail(to=job.to, first_name=job.first_name, link=link)
+        if kind is MailKind.NEW_LOGIN:
+            assert job.link_issued_at and job.link_expires_at and job.attempted_at
+            not_me = NotMeLink.build(
+                self.mail,
+                link_token(self.link_key, job.job_id),
+                datetime.fromisoformat(job.link_issued_at),
+                datetime.fromisoformat(job.link_expires_at),
+            )
+            return NewLoginMail(
+                to=job.to,
+                first_name=job.first_name,
+                link=not_me,
+                logged_in_at=datetime.fromisoformat(job.attempted_at),
+                method=job.login_method or "",
+                client=job.login_client or "",
+            )
         notices: dict[MailKind, type[DuplicateSignupMail | SignupCancelledMail | AccountReclaimedMail]] = {
             MailKind.DUPLICATE_SIGNUP: DuplicateSignupMail,
             MailKind.SIGNUP_CANCELLED: SignupCancelledMail,

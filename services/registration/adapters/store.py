@@ -11,7 +11,8 @@ their version and a write never replaces a newer version, so the rebuild of a wi
 (:meth:`RegistrationStore.catch_up`, for a crash between the commit and the Redis write) and live writes
 can interleave in any order. A purged request leaves a tombstone (``reg:gone:<id>``): an event naming it
 is dropped as proven gone, while an event naming a request not known *yet* is held (``RetryLater``). Login
-sessions and throttling counters are short-lived and are not rebuilt.
+sessions, the login history, the "Ce n'était pas moi" links and throttling counters are short-lived and
+are not rebuilt.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from eventing.publishing import OutgoingEvent
 from eventing.redis_store import as_text
 from eventing.replay import replay
 from services.registration.domain.account import SignupRequest
+from services.registration.domain.login_history import LoginRecord
 from services.registration.domain.records import Account, PasswordReset, PendingDetails
 from services.registration.use_cases.ports import LockBusy
 
@@ -275,6 +277,29 @@ class RegistrationStore:
         if sids:
             await self._r.delete(*(f"reg:session:{as_text(s)}" for s in sids))
         await self._r.delete(f"reg:sessions:{holder_id}")
+
+    async def login_history(self, holder_id: str) -> list[LoginRecord]:
+        raw = cast(list[bytes], await self._r.lrange(f"reg:logins:{holder_id}", 0, -1))
+        return [LoginRecord(**json.loads(item)) for item in raw]
+
+    async def record_login(
+        self, holder_id: str, login: LoginRecord, keep: int, keep_s: int, *events: OutgoingEvent
+    ) -> None:
+        if events:  # the alert first: a crash in between repeats an alert, never loses one
+            await self._writer.write(*events)
+        key = f"reg:logins:{holder_id}"
+        pipe = self._r.pipeline()
+        pipe.lpush(key, json.dumps(asdict(login)))
+        pipe.ltrim(key, 0, keep - 1)
+        pipe.expire(key, keep_s)
+        await pipe.execute()
+
+    async def save_not_me_link(self, token_sha256: str, holder_id: str, ttl_s: int) -> None:
+        await self._r.set(f"reg:notme:{token_sha256}", holder_id, ex=max(1, ttl_s))
+
+    async def use_not_me_link(self, token_sha256: str) -> str | None:
+        raw = await self._r.getdel(f"reg:notme:{token_sha256}")
+        return as_text(raw) if raw else None
 
     async def failures(self, key: str, since: float) -> list[float]:
         await self._r.zremrangebyscore(f"reg:fail:{key}", "-inf", since)

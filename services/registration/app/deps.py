@@ -12,6 +12,7 @@ from typing import Annotated, cast
 
 from fastapi import Depends, FastAPI, Request
 
+from services.registration.domain.login_history import LoginClient
 from services.registration.use_cases import Registration
 
 
@@ -48,3 +49,11 @@ def client_host(request: Request) -> str:
 
 
 ClientHost = Annotated[str, Depends(client_host)]
+
+
+def login_client(request: Request) -> LoginClient:
+    """What a login tells about its client (the history keeps it coarsely: browser, system, network)."""
+    return LoginClient(request.headers.get("user-agent", ""), client_host(request))
+
+
+Client = Annotated[LoginClient, Depends(login_client)]

@@ -32,6 +32,7 @@ from services.registration.use_cases import Registration, ports
 from services.registration.use_cases.common import Hashing, HolderIds, utc_now
 from services.registration.use_cases.franceconnect import FranceConnectAccounts, VerifiedOpening
 from services.registration.use_cases.identity import HeldIdentities, IdentityProvider
+from services.registration.use_cases.login_alerts import LoginAlerts
 from services.registration.use_cases.mails import MailDesk
 from services.registration.use_cases.password_reset import PasswordResets
 from services.registration.use_cases.queries import Views
@@ -175,7 +176,18 @@ def compose(
     mails = MailDesk(events, settings.link_key())
     cgu = CguDocument.from_text(settings.cgu_version, CGU_TEXT)
     limits = SignupLimits(settings.allow_test_email_domains, settings.signups_per_address)
-    login = LogIn(store, hashing, holder_ids, tokens, settings.session_ttl_s, clock)
+    resets = PasswordResets(
+        store,
+        mails,
+        hashing,
+        holder_ids,
+        ids,
+        timedelta(hours=settings.password_reset_ttl_h),
+        settings.reset_cooldown_s,
+        clock,
+    )
+    alerts = LoginAlerts(store, mails, resets, timedelta(hours=settings.not_me_link_ttl_h), clock)
+    login = LogIn(store, hashing, holder_ids, tokens, alerts, settings.session_ttl_s, clock)
     signup = SignUp(store, events, mails, hashing, holder_ids, ids, cgu, policy, limits, clock)
     # A FranceConnect sign-up opens like any other (SignUp's events), and SignUp hands such requests back.
     opening = VerifiedOpening(store, events, mails, signup.opened_events, clock)
@@ -184,16 +196,8 @@ def compose(
         signup=signup,
         login=login,
         franceconnect=FranceConnectAccounts(store, signup, opening, login, clock),
-        resets=PasswordResets(
-            store,
-            mails,
-            hashing,
-            holder_ids,
-            ids,
-            timedelta(hours=settings.password_reset_ttl_h),
-            settings.reset_cooldown_s,
-            clock,
-        ),
+        resets=resets,
+        alerts=alerts,
         views=Views(store, policy, clock),
         cgu=cgu,
         policy=policy,

@@ -2,7 +2,8 @@
 
 - ``signup.py``: the form, the captcha's verdict, resends, activation, purge (registration owns the
   workflow and asks the captcha and the mailer by command);
-- ``sessions.py``: login, sessions, logout;
+- ``sessions.py``: login, sessions, logout; ``login_alerts.py``: the login history, the new-login alert
+  and "Ce n'était pas moi";
 - ``password_reset.py``: the reset link and the new password;
 - ``franceconnect.py``: login, linking and sign-up with FranceConnect (``identity.py``: its port);
 - ``queries.py``: what the pages and the API show.
@@ -16,6 +17,7 @@ from services.registration.domain.account import LifecyclePolicy
 from services.registration.domain.cgu import CguDocument
 from services.registration.use_cases.franceconnect import FranceConnectAccounts
 from services.registration.use_cases.identity import HeldIdentities, IdentityProvider
+from services.registration.use_cases.login_alerts import LoginAlerts
 from services.registration.use_cases.password_reset import PasswordResets
 from services.registration.use_cases.queries import Views
 from services.registration.use_cases.sessions import LogIn
@@ -29,6 +31,7 @@ class Registration:
     signup: SignUp
     login: LogIn
     resets: PasswordResets
+    alerts: LoginAlerts
     franceconnect: FranceConnectAccounts
     views: Views
     cgu: CguDocument

@@ -28,6 +28,7 @@ from services.registration.domain.errors import DomainError, FieldError
 from services.registration.domain.franceconnect_signup import same_email, validate_franceconnect_signup
 from services.registration.domain.identity import VerifiedIdentity
 from services.registration.domain.identity_check import CheckOutcome, cross_check
+from services.registration.domain.login_history import LoginClient
 from services.registration.domain.nir import Nir
 from services.registration.domain.records import Account, PendingDetails
 from services.registration.domain.signup import SignupForm
@@ -158,11 +159,11 @@ class FranceConnectAccounts:
     login: LogIn
     clock: Clock = utc_now
 
-    async def log_in(self, identity: VerifiedIdentity) -> LoginAccepted | UnknownIdentity:
+    async def log_in(self, identity: VerifiedIdentity, client: LoginClient) -> LoginAccepted | UnknownIdentity:
         holder_id = await self.store.holder_for_subject(identity.subject)
         if holder_id is None or await self.store.account(holder_id) is None:
             return UnknownIdentity()
-        return await self.login.open_session(holder_id)
+        return await self.login.open_session(holder_id, FRANCECONNECT, client)
 
     async def link(self, holder_id: str, identity: VerifiedIdentity) -> Linked | Refused:
         """Link the logged-in holder's account to this identity, once its NIR is cross-checked."""
@@ -188,7 +189,7 @@ class FranceConnectAccounts:
             return Linked(holder_id)
 
     async def sign_up(
-        self, identity: VerifiedIdentity, form: SignupForm
+        self, identity: VerifiedIdentity, form: SignupForm, client: LoginClient
     ) -> LoginAccepted | AwaitingConfirmation | Refused | list[FieldError]:
         """The form after FranceConnect. The answers do not depend on whether the NIR has an account or a
         pending request (only on the identity, the NIR's cross-check and the e-mail typed)."""
@@ -205,7 +206,7 @@ class FranceConnectAccounts:
         password_hash = await signup.hashing.hash(valid.password) if valid.password else ""
         if (linked := await self.store.holder_for_subject(identity.subject)) is not None:
             # This person already has an account: a sign-up is a login (never a second account).
-            return await self.login.open_session(linked)
+            return await self.login.open_session(linked, FRANCECONNECT, client)
         holder_id = signup.holder_ids.of(valid.nir)
         account = await self.store.account(holder_id)
         if account is not None and account.identity_verified_by:
@@ -221,7 +222,8 @@ class FranceConnectAccounts:
         if same_email(valid.email, identity):
             active = request.activate_verified(now)
             try:
-                return await self.login.open_session(await self.opening.finish(active, details))
+                opened = await self.opening.finish(active, details)
+                return await self.login.open_session(opened, FRANCECONNECT, client)
             except IdentityAlreadyLinked as exc:
                 return Refused(exc.code, exc.message)
         with_link, caused = signup.with_link(request, details, 0, now)

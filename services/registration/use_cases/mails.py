@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from contracts import topics
 from contracts.links import link_token_hash
@@ -42,6 +43,8 @@ class MailDesk:
         subject_id: str,
         link_expires_at: datetime | None = None,
         attempted_at: datetime | None = None,
+        login_method: Literal["mot de passe", "FranceConnect"] | None = None,
+        login_client: str | None = None,
     ) -> MailOrder:
         command = MailRequested(
             mail_id=mail_id,
@@ -52,6 +55,8 @@ class MailDesk:
             subject_id=subject_id,
             link_expires_at=link_expires_at,
             attempted_at=attempted_at,
+            login_method=login_method,
+            login_client=login_client,
         )
         event = self.events.event(
             topics.MAIL_REQUESTED,

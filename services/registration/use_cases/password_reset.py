@@ -11,7 +11,7 @@ from services.registration.domain.errors import DomainError, FieldError
 from services.registration.domain.ids import SignedIds
 from services.registration.domain.nir import Nir, parse_login_nir
 from services.registration.domain.password import check_password, normalise_password
-from services.registration.domain.records import PasswordReset
+from services.registration.domain.records import Account, PasswordReset
 from services.registration.use_cases.common import Hashing, HolderIds, utc_now
 from services.registration.use_cases.mails import MailDesk
 from services.registration.use_cases.ports import Accounts, Clock, Resets, Sessions, Throttles
@@ -45,6 +45,11 @@ class PasswordResets:
         account = await self.store.account(holder_id)
         if account is None or not await self.store.claim(f"reset:{holder_id}", self.cooldown_s):
             return
+        await self.send_link(account)
+
+    async def send_link(self, account: Account) -> None:
+        """Record a reset and ask for its mail (in one write); no cooldown: callers decide."""
+        holder_id = account.holder_id
         now = self.clock()
         reset_id = self.ids.mint(now)
         expires_at = now + self.link_lifetime

@@ -17,6 +17,7 @@ from contracts.base import EventData
 from contracts.topics import TopicSpec
 from eventing.publishing import OutgoingEvent
 from services.registration.domain.account import SignupRequest
+from services.registration.domain.login_history import LoginRecord
 from services.registration.domain.records import Account, PasswordReset, PendingDetails
 
 Clock = Callable[[], datetime]
@@ -75,6 +76,26 @@ class Sessions(Protocol):
     async def close_all_sessions(self, holder_id: str) -> None: ...
 
 
+class LoginHistory(Protocol):
+    """Short-lived like sessions (Redis only, not rebuilt after a wipe): the logins of an account and the
+    "Ce n'était pas moi" links of its new-login alerts."""
+
+    async def login_history(self, holder_id: str) -> list[LoginRecord]:
+        """The account's logins, newest first."""
+        ...
+
+    async def record_login(
+        self, holder_id: str, login: LoginRecord, keep: int, keep_s: int, *events: OutgoingEvent
+    ) -> None:
+        """Write ``events`` (the alert's mail), then add the login: ``keep`` at most, for ``keep_s``."""
+        ...
+
+    async def save_not_me_link(self, token_sha256: str, holder_id: str, ttl_s: int) -> None: ...
+    async def use_not_me_link(self, token_sha256: str) -> str | None:
+        """The holder a "Ce n'était pas moi" link names, once: a used or unknown link names nobody."""
+        ...
+
+
 class Throttles(Protocol):
     async def count(self, key: str, ttl_s: int) -> int:
         """A fixed-window counter: the number of hits in this window, this one included."""
@@ -92,7 +113,7 @@ class Throttles(Protocol):
         ...
 
 
-class RegistrationStore(Requests, Accounts, Resets, Sessions, Throttles, Protocol):
+class RegistrationStore(Requests, Accounts, Resets, Sessions, LoginHistory, Throttles, Protocol):
     """Everything registration keeps (one adapter implements it all)."""
 
 

@@ -1,4 +1,5 @@
-"""Login, sessions and logout. A login never tells whether a NIR has an account."""
+"""Login, sessions and logout. A login never tells whether a NIR has an account; every successful one is
+recorded (``login_alerts.py``: the history, and an alert from a new device)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from services.registration.domain.errors import DomainError
+from services.registration.domain.login_history import LoginClient
 from services.registration.domain.login_policy import evaluate_login
 from services.registration.domain.nir import parse_login_nir
 from services.registration.domain.password import normalise_password
 from services.registration.use_cases.common import Hashing, HolderIds, utc_now
+from services.registration.use_cases.login_alerts import LoginAlerts
 from services.registration.use_cases.ports import AccessTokens, Accounts, Clock, Sessions, Throttles
 
 
@@ -42,6 +45,7 @@ class LogIn:
     hashing: Hashing
     holder_ids: HolderIds
     tokens: AccessTokens
+    alerts: LoginAlerts
     session_ttl_s: int
     clock: Clock = utc_now
 
@@ -49,7 +53,10 @@ class LogIn:
         # Verifying against this when the NIR is unknown keeps the answer's timing the same.
         self._dummy_hash = self.hashing.hasher.hash(secrets.token_urlsafe(16))
 
-    async def log_in(self, raw_nir: str, password: str, client: str) -> LoginAccepted | LoginRefused:
+    async def log_in(
+        self, raw_nir: str, password: str, client: str, user_agent: str = ""
+    ) -> LoginAccepted | LoginRefused:
+        """``client``: the client's address (throttles count per address; the history keeps its network)."""
         now = self.clock()
         try:
             holder_id: str | None = self.holder_ids.of(parse_login_nir(raw_nir))
@@ -84,10 +91,11 @@ class LogIn:
         if self.hashing.needs_rehash(account.password_hash):
             account.password_hash = await self.hashing.hash(password)
             await self.store.save_account(account)
-        return await self.open_session(account.holder_id)
+        return await self.open_session(account.holder_id, "password", LoginClient(user_agent, client))
 
-    async def open_session(self, holder_id: str) -> LoginAccepted:
-        """A session for a holder whose identity was proven (password, or FranceConnect)."""
+    async def open_session(self, holder_id: str, method: str, client: LoginClient) -> LoginAccepted:
+        """A session for a holder whose identity was proven (``method``: "password" or "franceconnect")."""
+        await self.alerts.record(holder_id, method, client)
         session_id = secrets.token_urlsafe(24)
         await self.store.open_session(session_id, holder_id, self.session_ttl_s)
         return LoginAccepted(holder_id, session_id, self.tokens.issue(holder_id, session_id))

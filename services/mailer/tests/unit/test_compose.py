@@ -23,6 +23,8 @@ from services.mailer.domain import (
     MailKind,
     MailRequest,
     MailSettings,
+    NewLoginMail,
+    NotMeLink,
     OutgoingMail,
     PasswordResetLink,
     PasswordResetMail,
@@ -56,6 +58,9 @@ def make_request(kind: MailKind, settings: MailSettings, first_name: str | None 
             return SignupCancelledMail(TO, first_name, attempted_at=NOW - timedelta(minutes=3))
         case MailKind.ACCOUNT_RECLAIMED:
             return AccountReclaimedMail(TO, first_name, attempted_at=NOW - timedelta(minutes=3))
+        case MailKind.NEW_LOGIN:
+            link = NotMeLink.build(settings, TOKEN, NOW, NOW + HOUR)
+            return NewLoginMail(TO, first_name, link, NOW - timedelta(minutes=1), "mot de passe", "Firefox sur Linux")
     raise AssertionError(kind)
 
 
@@ -96,6 +101,7 @@ EXPECTED_SUBJECTS = {
     MailKind.DUPLICATE_SIGNUP: "Tentative d'inscription avec votre numéro de sécurité sociale",
     MailKind.SIGNUP_CANCELLED: "Votre demande d'inscription a été annulée",
     MailKind.ACCOUNT_RECLAIMED: "Votre adresse n'est plus celle d'un compte personnel de formation",
+    MailKind.NEW_LOGIN: "Nouvelle connexion à votre compte",
 }
 
 

@@ -59,8 +59,12 @@ def command(
         first_name="Léa",
         holder_id="h" * 64,
         subject_id=mail_id.split(":")[1] if ":" in mail_id else mail_id,
-        link_expires_at=NOW + timedelta(hours=24) if kind in ("confirmation", "password_reset") else None,
-        attempted_at=NOW if kind in ("duplicate_signup", "signup_cancelled", "account_reclaimed") else None,
+        link_expires_at=NOW + timedelta(hours=24) if kind in ("confirmation", "password_reset", "new_login") else None,
+        attempted_at=NOW
+        if kind in ("duplicate_signup", "signup_cancelled", "account_reclaimed", "new_login")
+        else None,
+        login_method="mot de passe" if kind == "new_login" else None,
+        login_client="Firefox sur Linux, réseau 192.0.2.0/24" if kind == "new_login" else None,
     )
 
 

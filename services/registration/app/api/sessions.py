@@ -8,7 +8,7 @@ from fastapi import APIRouter, Cookie, Request, Response
 
 from services.registration.app.api.errors import BODY_ERRORS, FrenchRefusalsRoute, one_error
 from services.registration.app.api.schemas import ErrorsOut, LoginIn, SessionOut
-from services.registration.app.deps import ClientHost, Reg, Setup
+from services.registration.app.deps import Client, Reg, Setup
 from services.registration.app.http import clear_session_cookie, set_session_cookie
 from services.registration.use_cases.sessions import LoginAccepted
 
@@ -22,8 +22,8 @@ router = APIRouter(route_class=FrenchRefusalsRoute)
     responses={**BODY_ERRORS, 401: {"model": ErrorsOut}, 429: {"model": ErrorsOut}},
     summary="Log in (NIR + password)",
 )
-async def log_in(body: LoginIn, response: Response, reg: Reg, setup: Setup, client: ClientHost) -> Any:
-    outcome = await reg.login.log_in(body.nir, body.password, client)
+async def log_in(body: LoginIn, response: Response, reg: Reg, setup: Setup, client: Client) -> Any:
+    outcome = await reg.login.log_in(body.nir, body.password, client.address, client.user_agent)
     if not isinstance(outcome, LoginAccepted):
         if outcome.code == "invalid_credentials":
             return one_error(401, "nir", outcome.code, outcome.message)

@@ -14,7 +14,7 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from services.registration.app.deps import HttpSetup, Reg, Setup
+from services.registration.app.deps import Client, HttpSetup, Reg, Setup
 from services.registration.app.http import set_session_cookie
 from services.registration.app.web.deps import CsrfOk, CurrentHolder, Form, Page
 from services.registration.app.web.rendering import CSRF_FAILED, FormState, PageRenderer, see_other
@@ -99,7 +99,9 @@ async def held(request: Request, reg: Registration) -> tuple[str, VerifiedIdenti
 
 
 @router.get(CALLBACK, response_class=HTMLResponse)
-async def callback(request: Request, page: Page, reg: Reg, setup: Setup, holder: CurrentHolder) -> Response:
+async def callback(
+    request: Request, page: Page, reg: Reg, setup: Setup, holder: CurrentHolder, client: Client
+) -> Response:
     purpose, _, state = request.cookies.get(LOGIN_COOKIE, "").partition(".")
     if reg.identity is None:
         return await fc_error(page, FC_OFF, 503)
@@ -114,7 +116,7 @@ async def callback(request: Request, page: Page, reg: Reg, setup: Setup, holder:
         if isinstance(linked, Refused):
             return await fc_error(page, linked.message, 409, back="/mes-droits", title="Votre compte n'a pas été lié")
         return see_other(f"/mes-droits?{LINKED_NOTICE}")
-    outcome = await reg.franceconnect.log_in(identity)
+    outcome = await reg.franceconnect.log_in(identity, client)
     if isinstance(outcome, LoginAccepted):
         return logged_in(outcome, reg, setup)
     hold_id = await reg.held_identities.hold(identity, IDENTITY_TTL_S)
@@ -146,7 +148,9 @@ async def signup_form(request: Request, page: Page, reg: Reg) -> Response:
 
 
 @router.post(FORM, response_class=HTMLResponse)
-async def signup_submit(request: Request, page: Page, reg: Reg, setup: Setup, form: Form, csrf_ok: CsrfOk) -> Response:
+async def signup_submit(
+    request: Request, page: Page, reg: Reg, setup: Setup, form: Form, csrf_ok: CsrfOk, client: Client
+) -> Response:
     hold_id, identity = await held(request, reg)
     if identity is None:
         return await fc_error(page, IDENTITY_EXPIRED, 410, back="/inscription")
@@ -155,7 +159,8 @@ async def signup_submit(request: Request, page: Page, reg: Reg, setup: Setup, fo
     if not csrf_ok:
         state.add(None, CSRF_FAILED)
         return await identity_form(page, identity, state, 403)
-    outcome = await reg.franceconnect.sign_up(identity, to_signup_form(form, values, form.get("cgu_accepted") == "1"))
+    typed = to_signup_form(form, values, form.get("cgu_accepted") == "1")
+    outcome = await reg.franceconnect.sign_up(identity, typed, client)
     if isinstance(outcome, list):
         state.add_all(outcome, SIGNUP_FIELDS)
         return await identity_form(page, identity, state, 422)

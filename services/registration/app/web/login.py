@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from services.registration.app.deps import ClientHost, Reg, Setup
+from services.registration.app.deps import Client, Reg, Setup
 from services.registration.app.http import (
     MAX_SESSION_ID_CHARS,
     SESSION_COOKIE,
@@ -48,7 +48,7 @@ async def login(request: Request, page: Page, holder: CurrentHolder) -> Response
 
 
 @router.post("/connexion", response_class=HTMLResponse)
-async def login_submit(page: Page, form: Form, csrf_ok: CsrfOk, reg: Reg, setup: Setup, client: ClientHost) -> Response:
+async def login_submit(page: Page, form: Form, csrf_ok: CsrfOk, reg: Reg, setup: Setup, client: Client) -> Response:
     nir, password = form_text(form, "nir"), form_text(form, "password")
     state = FormState(values={"nir": nir})
     if not csrf_ok:
@@ -60,7 +60,7 @@ async def login_submit(page: Page, form: Form, csrf_ok: CsrfOk, reg: Reg, setup:
         state.add("password", PASSWORD_MISSING, LOGIN_FIELDS)
     if state.has_errors:
         return await login_page(page, state, 422)
-    outcome = await reg.login.log_in(nir, password, client)
+    outcome = await reg.login.log_in(nir, password, client.address, client.user_agent)
     if not isinstance(outcome, LoginAccepted):
         state.add("nir", outcome.message, LOGIN_FIELDS)
         refused = await login_page(page, state, 401 if outcome.code == "invalid_credentials" else 429)

@@ -17,6 +17,7 @@ from contracts.topics import TopicSpec
 from eventing.publishing import OutgoingEvent
 from services.registration.domain.account import SignupRequest
 from services.registration.domain.identity import VerifiedIdentity
+from services.registration.domain.login_history import LoginRecord
 from services.registration.domain.records import Account, PasswordReset, PendingDetails
 from services.registration.use_cases.ports import LockBusy
 
@@ -43,6 +44,8 @@ class MemoryStore:
         self.accounts: dict[str, Account] = {}
         self.resets: dict[str, PasswordReset] = {}
         self.sessions: dict[str, str] = {}
+        self.logins: dict[str, list[LoginRecord]] = {}
+        self.not_me_links: dict[str, str] = {}
         self.counters: dict[str, int] = {}
         self.claims: set[str] = set()
         self.fails: dict[str, list[float]] = {}
@@ -150,6 +153,22 @@ class MemoryStore:
     async def close_all_sessions(self, holder_id: str) -> None:
         for sid in [s for s, h in self.sessions.items() if h == holder_id]:
             del self.sessions[sid]
+
+    # --- login history
+    async def login_history(self, holder_id: str) -> list[LoginRecord]:
+        return list(self.logins.get(holder_id, []))
+
+    async def record_login(
+        self, holder_id: str, login: LoginRecord, keep: int, keep_s: int, *events: OutgoingEvent
+    ) -> None:
+        self.written.extend(events)
+        self.logins[holder_id] = [login, *self.logins.get(holder_id, [])][:keep]
+
+    async def save_not_me_link(self, token_sha256: str, holder_id: str, ttl_s: int) -> None:
+        self.not_me_links[token_sha256] = holder_id
+
+    async def use_not_me_link(self, token_sha256: str) -> str | None:
+        return self.not_me_links.pop(token_sha256, None)
 
     # --- throttles
     async def count(self, key: str, ttl_s: int) -> int:

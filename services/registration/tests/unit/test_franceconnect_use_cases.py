@@ -16,7 +16,7 @@ from services.registration.domain.identity import VerifiedIdentity
 from services.registration.domain.identity_check import CANNOT_CHECK_MESSAGE, MISMATCH_MESSAGE
 from services.registration.domain.nir import Sex
 from services.registration.domain.signup import SignupForm
-from services.registration.tests.unit.usecases import BODY, PASSWORD, World, form, nir_key, world
+from services.registration.tests.unit.usecases import BODY, CLIENT, PASSWORD, World, form, nir_key, world
 from services.registration.use_cases.franceconnect import (
     ACCOUNT_LINKED_ELSEWHERE,
     SUBJECT_TAKEN,
@@ -70,7 +70,7 @@ async def password_account(w: World) -> str:
 async def test_a_password_account_links_its_franceconnect_identity_then_logs_in_with_it() -> None:
     w = world()
     holder = await password_account(w)
-    assert isinstance(await w.reg.franceconnect.log_in(CHLOE), UnknownIdentity)
+    assert isinstance(await w.reg.franceconnect.log_in(CHLOE, CLIENT), UnknownIdentity)
     assert await w.reg.franceconnect.link(holder, CHLOE) == Linked(holder)
     account = await w.store.account(holder)
     assert account is not None and account.identity_verified_by == "franceconnect"
@@ -78,7 +78,7 @@ async def test_a_password_account_links_its_franceconnect_identity_then_logs_in_
     verified = w.written("identity-verified")
     assert len(verified) == 1 and verified[0]["holder_id"] == holder and verified[0]["acr"] == "eidas1"
     assert "nir" not in verified[0] and "Dupont" not in str(verified[0])
-    logged_in = await w.reg.franceconnect.log_in(CHLOE)
+    logged_in = await w.reg.franceconnect.log_in(CHLOE, CLIENT)
     assert isinstance(logged_in, LoginAccepted) and logged_in.holder_id == holder
     assert await w.reg.login.holder_of(logged_in.session_id) == holder
     # The password still works too, and a second click on "link" changes nothing.
@@ -104,7 +104,7 @@ async def test_an_identity_that_cannot_be_checked_is_refused_never_passed() -> N
     refused = await w.reg.franceconnect.link(holder, PLACEHOLDER_DATE)
     assert refused == Refused("cannot_check", CANNOT_CHECK_MESSAGE)
     assert "automatiquement" in refused.message
-    assert isinstance(await w.reg.franceconnect.log_in(PLACEHOLDER_DATE), UnknownIdentity)
+    assert isinstance(await w.reg.franceconnect.log_in(PLACEHOLDER_DATE, CLIENT), UnknownIdentity)
 
 
 async def test_one_subject_per_account_and_one_account_per_subject() -> None:
@@ -128,7 +128,7 @@ async def test_one_subject_per_account_and_one_account_per_subject() -> None:
 
 async def test_a_sign_up_with_the_providers_email_opens_the_account_at_once_without_a_password() -> None:
     w = world()
-    outcome = await w.reg.franceconnect.sign_up(CHLOE, fc_form())
+    outcome = await w.reg.franceconnect.sign_up(CHLOE, fc_form(), CLIENT)
     assert isinstance(outcome, LoginAccepted)
     account = await w.store.account(outcome.holder_id)
     assert account is not None and account.first_name == "Chloé Anne" and account.birth_name == "Dupont"
@@ -139,38 +139,40 @@ async def test_a_sign_up_with_the_providers_email_opens_the_account_at_once_with
     assert w.written("security-check") == []  # the person is authenticated: no picture check
     # No password: a password login is refused like any wrong password; FranceConnect logs in.
     assert not isinstance(await w.reg.login.log_in(BODY, "", "10.0.0.1"), LoginAccepted)
-    assert isinstance(await w.reg.franceconnect.log_in(CHLOE), LoginAccepted)
+    assert isinstance(await w.reg.franceconnect.log_in(CHLOE, CLIENT), LoginAccepted)
 
 
 async def test_a_sign_up_with_another_email_mails_the_confirmation_link_and_opens_on_its_click() -> None:
     w = world()
-    outcome = await w.reg.franceconnect.sign_up(CHLOE, fc_form(email="chloe@cpa.fr", password=PASSWORD))
+    outcome = await w.reg.franceconnect.sign_up(CHLOE, fc_form(email="chloe@cpa.fr", password=PASSWORD), CLIENT)
     assert isinstance(outcome, AwaitingConfirmation)
     (mail,) = w.mails()
     assert mail["kind"] == "confirmation" and mail["to"] == "chloe@cpa.fr"
-    assert isinstance(await w.reg.franceconnect.log_in(CHLOE), UnknownIdentity)  # not before the click
+    assert isinstance(await w.reg.franceconnect.log_in(CHLOE, CLIENT), UnknownIdentity)  # not before the click
     activation = await w.reg.signup.activate(w.token_of(mail))
     account = await w.store.account(activation.holder_id)
     assert account is not None and account.identity_verified_by == "franceconnect" and account.has_password
-    assert isinstance(await w.reg.franceconnect.log_in(CHLOE), LoginAccepted)
+    assert isinstance(await w.reg.franceconnect.log_in(CHLOE, CLIENT), LoginAccepted)
     assert isinstance(await w.reg.login.log_in(BODY, PASSWORD, "10.0.0.1"), LoginAccepted)
 
 
 async def test_a_sign_up_is_cross_checked_first_and_shows_the_form_errors_all_at_once() -> None:
     w = world()
-    assert await w.reg.franceconnect.sign_up(BORN_IN_LYON, fc_form()) == Refused("mismatch", MISMATCH_MESSAGE)
-    assert await w.reg.franceconnect.sign_up(PLACEHOLDER_DATE, fc_form()) == Refused(
+    assert await w.reg.franceconnect.sign_up(BORN_IN_LYON, fc_form(), CLIENT) == Refused("mismatch", MISMATCH_MESSAGE)
+    assert await w.reg.franceconnect.sign_up(PLACEHOLDER_DATE, fc_form(), CLIENT) == Refused(
         "cannot_check", CANNOT_CHECK_MESSAGE
     )
-    errors = await w.reg.franceconnect.sign_up(CHLOE, replace(fc_form(), cgu_accepted=False, email="pas-un-courriel"))
+    errors = await w.reg.franceconnect.sign_up(
+        CHLOE, replace(fc_form(), cgu_accepted=False, email="pas-un-courriel"), CLIENT
+    )
     assert isinstance(errors, list) and {e.field for e in errors} == {"email", "cgu_accepted"}
     assert w.mails() == [] and w.store.accounts == {}
 
 
 async def test_a_second_sign_up_of_a_linked_person_logs_them_in_instead_of_opening_another_account() -> None:
     w = world()
-    first = await w.reg.franceconnect.sign_up(CHLOE, fc_form())
-    again = await w.reg.franceconnect.sign_up(CHLOE, fc_form())
+    first = await w.reg.franceconnect.sign_up(CHLOE, fc_form(), CLIENT)
+    again = await w.reg.franceconnect.sign_up(CHLOE, fc_form(), CLIENT)
     assert isinstance(first, LoginAccepted) and isinstance(again, LoginAccepted)
     assert again.holder_id == first.holder_id and len(w.store.accounts) == 1
 
@@ -185,7 +187,7 @@ async def test_a_pending_password_sign_up_is_cancelled_its_link_dies_and_its_add
     assert isinstance(pending, SignupAccepted)
     await w.reg.signup.on_check_passed(pending.request_id)
     squatter_link = w.mails()[0]
-    outcome = await w.reg.franceconnect.sign_up(CHLOE, fc_form())
+    outcome = await w.reg.franceconnect.sign_up(CHLOE, fc_form(), CLIENT)
     assert isinstance(outcome, LoginAccepted)  # no 7-day wait
     notices = [m for m in w.mails() if m["kind"] == "signup_cancelled"]
     assert len(notices) == 1 and notices[0]["to"] == "squatteur@cpa.fr"
@@ -200,7 +202,7 @@ async def test_an_unverified_account_is_reclaimed_same_holder_sessions_closed_pa
     squatted = await password_account(w)  # opened by someone who knew the NIR, with their mailbox
     squatter_session = await w.reg.login.log_in(BODY, PASSWORD, "10.0.0.9")
     assert isinstance(squatter_session, LoginAccepted)
-    outcome = await w.reg.franceconnect.sign_up(CHLOE, fc_form())
+    outcome = await w.reg.franceconnect.sign_up(CHLOE, fc_form(), CLIENT)
     assert isinstance(outcome, LoginAccepted) and outcome.holder_id == squatted  # the rights stay
     assert await w.reg.login.holder_of(squatter_session.session_id) is None
     assert not isinstance(await w.reg.login.log_in(BODY, PASSWORD, "10.0.0.9"), LoginAccepted)
@@ -215,7 +217,7 @@ async def test_an_unverified_account_is_reclaimed_same_holder_sessions_closed_pa
 async def test_a_reclaim_with_another_email_happens_only_at_the_links_click() -> None:
     w = world()
     squatted = await password_account(w)
-    outcome = await w.reg.franceconnect.sign_up(CHLOE, fc_form(email="chloe.vraie@cpa.fr"))
+    outcome = await w.reg.franceconnect.sign_up(CHLOE, fc_form(email="chloe.vraie@cpa.fr"), CLIENT)
     assert isinstance(outcome, AwaitingConfirmation)  # the same answer as for a NIR without an account
     assert w.written("account-reclaimed") == []
     link = w.mails()[-1]
@@ -228,10 +230,10 @@ async def test_a_reclaim_with_another_email_happens_only_at_the_links_click() ->
 
 async def test_a_verified_account_is_never_reclaimed_by_another_identity() -> None:
     w = world()
-    first = await w.reg.franceconnect.sign_up(CHLOE, fc_form())
+    first = await w.reg.franceconnect.sign_up(CHLOE, fc_form(), CLIENT)
     assert isinstance(first, LoginAccepted)
     other = replace(CHLOE, subject="fc-sub-someone-born-the-same-month-in-paris-16")
-    refused = await w.reg.franceconnect.sign_up(other, fc_form())
+    refused = await w.reg.franceconnect.sign_up(other, fc_form(), CLIENT)
     assert isinstance(refused, Refused) and refused.code == "nir_linked_elsewhere"
     account = await w.store.account(first.holder_id)
     assert account is not None and account.franceconnect_subject == CHLOE.subject
@@ -244,4 +246,4 @@ async def test_the_answer_does_not_tell_a_nir_with_an_account_from_one_without()
         await password_account(with_account)
         await with_pending.reg.signup.sign_up(form(), "web")
         for w in (fresh, with_account, with_pending):
-            assert type(await w.reg.franceconnect.sign_up(CHLOE, fc_form(email=email))) is expected
+            assert type(await w.reg.franceconnect.sign_up(CHLOE, fc_form(email=email), CLIENT)) is expected

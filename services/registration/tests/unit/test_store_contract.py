@@ -17,6 +17,7 @@ from contracts.registration import AccountStateRecorded, SecurityCheckRequested
 from eventing.publishing import OutgoingEvent
 from services.registration.adapters.store import RegistrationStore as RedisRegistrationStore
 from services.registration.domain.account import SignupRequest
+from services.registration.domain.login_history import LoginRecord
 from services.registration.domain.records import Account, PasswordReset, PendingDetails
 from services.registration.tests.unit.fakes import MemoryEvents, MemoryStore
 from services.registration.use_cases.ports import LockBusy, RegistrationStore
@@ -166,6 +167,26 @@ async def test_sessions_close_one_by_one_or_all_at_once(subject: Subject) -> Non
     assert await store.session_holder("s1") is None
     await store.close_all_sessions("holder-1")
     assert await store.session_holder("s2") is None and await store.session_holder("s3") == "holder-2"
+
+
+async def test_the_login_history_keeps_the_newest_logins_and_writes_the_alert_with_one(subject: Subject) -> None:
+    store = subject.store
+    logins = [LoginRecord(f"2026-11-{day:02d}T09:00:00+00:00", "password", "Firefox", "Linux", "192.0.2.0/24")
+              for day in range(1, 5)]  # fmt: skip
+    for login in logins[:3]:
+        await store.record_login("holder-1", login, 3, 3600)
+    await store.record_login("holder-1", logins[3], 3, 3600, check_event("alert"))
+    assert await store.login_history("holder-1") == logins[:0:-1]  # newest first, the oldest dropped
+    assert await store.login_history("holder-2") == []
+    assert [e.key for e in subject.written()] == [b"alert"]
+
+
+async def test_a_not_me_link_names_its_holder_once(subject: Subject) -> None:
+    store = subject.store
+    await store.save_not_me_link("d" * 64, "holder-1", 60)
+    assert await store.use_not_me_link("e" * 64) is None
+    assert await store.use_not_me_link("d" * 64) == "holder-1"
+    assert await store.use_not_me_link("d" * 64) is None
 
 
 async def test_counters_cooldowns_and_failures(subject: Subject) -> None:

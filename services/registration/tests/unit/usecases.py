@@ -10,6 +10,7 @@ from typing import Any
 from contracts.links import link_token
 from services.registration.app.main import compose
 from services.registration.domain.account import LifecyclePolicy
+from services.registration.domain.login_history import LoginClient
 from services.registration.domain.signup import SignupForm
 from services.registration.settings import Settings
 from services.registration.tests.unit.fakes import (
@@ -26,6 +27,8 @@ HOLDER_KEY = bytes(range(32))
 LINK_KEY = bytes(range(32, 64))
 PASSWORD = "Tr0mpette-Bleue"
 BODY = "2850575116001"
+FIREFOX_LINUX = "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0"
+CLIENT = LoginClient(FIREFOX_LINUX, "203.0.113.7")
 
 
 def nir_key(body: str) -> str:

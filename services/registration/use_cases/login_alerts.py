@@ -1,0 +1,97 @@
+"""Takeover defences (issue 13, item 6): the login history, the new-login alert and "Ce n'était pas moi".
+
+    login ──▶ record       the login is remembered coarsely (domain/login_history.py); from a device not
+                           seen before: the "Ce n'était pas moi" link's hash recorded, then
+                           ──MailRequested(new_login)──▶ mailer, then the login added to the history
+    holder ──link──▶ not_me  the link is used once: the password stops working, every session is closed
+                           and a reset starts ──MailRequested(password_reset)──▶ mailer
+
+The history and the links live in Redis like sessions (short-lived, not rebuilt after a wipe: the first
+login after a wipe is then not "new", as the first login of an account).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+from contracts.links import token_hash
+from services.registration.domain.login_history import (
+    KEPT_FOR,
+    KEPT_LOGINS,
+    LoginClient,
+    LoginRecord,
+    is_new_device,
+    kept,
+)
+from services.registration.use_cases.common import utc_now
+from services.registration.use_cases.mails import MailDesk
+from services.registration.use_cases.password_reset import PasswordResets
+from services.registration.use_cases.ports import Accounts, Clock, LoginHistory, Sessions, Throttles
+
+LOCK_WAIT_S = 5.0
+
+
+class AlertStore(Accounts, LoginHistory, Sessions, Throttles, Protocol):
+    """What the takeover defences need (the one store adapter provides it)."""
+
+
+@dataclass
+class LoginAlerts:
+    store: AlertStore
+    mails: MailDesk
+    resets: PasswordResets
+    link_lifetime: timedelta
+    clock: Clock = utc_now
+
+    async def record(self, holder_id: str, method: str, client: LoginClient) -> None:
+        """Remember a successful login; tell the holder if its device is new for the account."""
+        now = self.clock()
+        login = LoginRecord.of(client, method, now)
+        history = kept(await self.store.login_history(holder_id), now)
+        account = await self.store.account(holder_id) if is_new_device(history, login) else None
+        alert = []
+        if account is not None:
+            expires_at = now + self.link_lifetime
+            order = self.mails.order(
+                "new_login",
+                f"new_login:{holder_id[:16]}:{secrets.token_urlsafe(12)}",
+                to=account.email,
+                first_name=account.first_name,
+                holder_id=holder_id,
+                subject_id=holder_id,
+                link_expires_at=expires_at,
+                attempted_at=now,
+                login_method=login.method_label,
+                login_client=f"{login.client_label}, réseau {login.network}",
+            )
+            assert order.link_sha256 is not None
+            # The link's hash before its mail is asked for: a click can never come first.
+            await self.store.save_not_me_link(order.link_sha256, holder_id, int(self.link_lifetime.total_seconds()))
+            alert.append(order.event)
+        await self.store.record_login(holder_id, login, KEPT_LOGINS, int(KEPT_FOR.total_seconds()), *alert)
+
+    async def history(self, holder_id: str) -> list[LoginRecord]:
+        """The logins "Historique de connexion" shows, newest first."""
+        return kept(await self.store.login_history(holder_id), self.clock())
+
+    async def not_me(self, token: str) -> bool:
+        """ "Ce n'était pas moi": false for an unknown, expired or used link (nothing happens then)."""
+        if not 16 <= len(token) <= 200:
+            return False
+        holder_id = await self.store.use_not_me_link(token_hash(token))
+        if holder_id is None:
+            return False
+        async with self.store.locked(f"holder:{holder_id}", wait_s=LOCK_WAIT_S):
+            account = await self.store.account(holder_id)
+            if account is None:
+                return False
+            # Whoever logged in knows the password: it stops working now, and the reset chooses another.
+            account.password_hash = ""
+            account.sessions_valid_after = self.clock().timestamp()
+            await self.store.save_account(account)
+        await self.store.close_all_sessions(holder_id)
+        await self.resets.send_link(account)
+        return True
