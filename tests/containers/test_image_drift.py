@@ -15,11 +15,19 @@ from tests.containers import play
 pytestmark = pytest.mark.usefixtures("podman_ready")
 
 # What the code in an image reads: the service's Settings and the shared connection settings (prefix MCF_).
+# Every settings model of the service's settings module (each under its own prefix: MCF_, or
+# MCF_FRANCECONNECT_ for registration's identity provider), and the connection settings every service reads.
 SETTINGS_IN_IMAGE = """
 import importlib, json, sys
+from pydantic_settings import BaseSettings
 from eventing.settings import ConnectionSettings
-service = importlib.import_module(f"services.{sys.argv[1]}.settings").Settings
-names = {f"MCF_{n.upper()}" for model in (service, ConnectionSettings) for n in model.model_fields}
+module = importlib.import_module(f"services.{sys.argv[1]}.settings")
+models = [m for m in vars(module).values() if isinstance(m, type) and issubclass(m, BaseSettings)]
+names = {
+    f"{model.model_config.get('env_prefix', '')}{n}".upper()
+    for model in (*models, ConnectionSettings)
+    for n in model.model_fields
+}
 print(json.dumps(sorted(names)))
 """
 
