@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,8 @@ from contracts.registration import MailRequested
 from contracts.topics import TopicSpec, physical_topics
 from eventing.settings import LinkKey
 from tests.conftest import TEST_ENV, Platform, local_services  # type: ignore[attr-defined]  # deploy/local/launcher.py
-from tests.support.kafka import Record, eventually, publish_raw, read_topic
+from tests.integration.events import read_all, records_for
+from tests.support.kafka import Record, eventually, publish_raw
 from tests.support.smtp_server import ReceivedMail
 
 pytestmark = pytest.mark.integration
@@ -101,49 +102,6 @@ async def request_mail(platform: Platform, command: MailRequested, *, event_id: 
         platform.kafka, topics.MAIL_REQUESTED.name, value, key=command.subject_id, headers=envelope.to_headers()
     )
     return envelope
-
-
-async def read_all(platform: Platform, topic: str) -> list[Record]:
-    """Every record of ``topic`` from its first retained offset to its end as of now (no group)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=platform.kafka, group_id=None, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        [count] = [t.partitions for t in physical_topics() if t.name == topic]
-        parts = [TopicPartition(topic, p) for p in range(count)]
-        consumer.assign(parts)
-        await consumer.seek_to_beginning(*parts)
-        ends = await consumer.end_offsets(parts)
-        out: list[Record] = []
-        while [tp for tp in parts if await consumer.position(tp) < ends[tp]]:
-            batch = await consumer.getmany(*parts, timeout_ms=500)
-            for tp, recs in batch.items():
-                out.extend(
-                    Record(
-                        r.topic,
-                        r.key.decode() if r.key else None,
-                        r.value or b"",
-                        {k: v.decode() for k, v in (r.headers or ())},
-                        r.offset,
-                    )
-                    for r in recs
-                    if r.offset < ends[tp]
-                )
-        return out
-    finally:
-        await consumer.stop()
-
-
-async def records_for(
-    platform: Platform, topic: TopicSpec | str, key: str, *, where: Callable[[Record], bool] = lambda _r: True
-) -> list[Record]:
-    """Every record of ``topic`` under ``key``, once there is at least one (waiting up to 30 s)."""
-    name = topic if isinstance(topic, str) else topic.name
-
-    def mine(records: list[Record]) -> list[Record]:
-        return [r for r in records if r.key == key and where(r)]
-
-    await read_topic(platform.kafka, name, until=lambda rs: bool(mine(rs)))
-    return mine(await read_all(platform, name))
 
 
 async def keyed(platform: Platform, topic: TopicSpec | str, keys: set[str]) -> list[Record]:
