@@ -7,7 +7,6 @@ against the containers. Run by ``make test-containers``; ``make test`` leaves th
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -97,9 +96,3 @@ def played(podman_ready: None, stack_state: stack.StackState) -> Iterator[Played
 def platform(played: Played) -> Platform:
     """The suite's Platform, served by the containers: same gateway, Kafka, Redis and SMTP server."""
     return played.platform
-
-
-def follow_logs(container: str, into: Path) -> subprocess.Popen[bytes]:
-    """`podman logs -f` into a file: the lines survive the container's removal by `podman kube down`."""
-    with open(into, "wb") as out:
-        return subprocess.Popen([str(play.PODMAN), "logs", "-f", container], stdout=out, stderr=subprocess.STDOUT)

@@ -10,12 +10,11 @@ import json
 import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
 from tests.containers import play
-from tests.containers.conftest import Played, follow_logs
+from tests.containers.conftest import Played
 from tests.e2e.test_skeleton_journey import test_a_holder_signs_up_activates_and_sees_balances
 
 pytestmark = pytest.mark.integration
@@ -71,7 +70,7 @@ def test_each_container_reads_the_manifests_env(played: Played, name: str) -> No
             assert seen.get(key) == value, f"{name}: {key}"
 
 
-def test_sigterm_with_the_grace_period_drains_every_service(played: Played, tmp_path: Path) -> None:
+def test_sigterm_with_the_grace_period_drains_every_service(played: Played) -> None:
     """Last. What the kubelet does on a rollout or a drain: SIGTERM, then SIGKILL only after
     terminationGracePeriodSeconds. Each service stops its consumers and ends on the SIGTERM, not a SIGKILL,
     well within that period.
@@ -79,8 +78,6 @@ def test_sigterm_with_the_grace_period_drains_every_service(played: Played, tmp_
     podman 4.3's `kube down` stops pods with a zero timeout (SIGKILL at once: exit 137, no drain), so the pods
     are stopped first with the manifest's grace period (`podman pod stop --time`), then `kube down` removes
     them."""
-    followers = {name: follow_logs(play.container_name(name), tmp_path / f"{name}.log") for name in play.SERVICES}
-    time.sleep(1)  # the followers are attached
     since = time.time()
     grace = {
         name: int(d["spec"]["template"]["spec"]["terminationGracePeriodSeconds"])
@@ -88,17 +85,21 @@ def test_sigterm_with_the_grace_period_drains_every_service(played: Played, tmp_
     }
     took: dict[str, float] = {}
 
+    logs: dict[str, str] = {}
+
     def stop(name: str) -> None:
         started = time.monotonic()
         play.podman("pod", "stop", "--time", str(grace[name]), play.pod_name(name), timeout=grace[name] + 30)
         took[name] = time.monotonic() - started
+        # The whole log of the stopped container, read before `kube down` removes it (a `logs -f` follower
+        # attached earlier could lose the last lines when the container exits).
+        final = play.podman("logs", play.container_name(name), check=False)
+        logs[name] = final.stdout + final.stderr
 
     with ThreadPoolExecutor(len(play.SERVICES)) as pool:
         list(pool.map(stop, play.SERVICES))
     play.podman("kube", "down", str(played.kube_yaml))
     played.down = True
-    for follower in followers.values():
-        follower.wait(timeout=30)
     died = play.podman(
         "events", "--stream=false", "--since", str(int(since) - 1), "--filter", "event=died", "--format", "json"
     ).stdout
@@ -107,7 +108,7 @@ def test_sigterm_with_the_grace_period_drains_every_service(played: Played, tmp_
         event = json.loads(line)
         exits[event["Name"]] = event.get("ContainerExitCode", 0)
     for name in play.SERVICES:
-        log = (tmp_path / f"{name}.log").read_text()
+        log = logs[name]
         assert f"{name} stopped" in log, f"{name} left its consumer groups cleanly:\n{log[-2000:]}"
         assert "Traceback" not in log.split("Shutting down")[-1], log[-2000:]
         # 143: uvicorn re-raises the SIGTERM it handled once shut down, tini reports it; 137 would be SIGKILL.
