@@ -17,6 +17,8 @@ MailKind = Literal[
     "signup_cancelled",
     "account_reclaimed",
     "new_login",
+    "email_change",
+    "email_changed",
 ]
 
 

@@ -31,10 +31,10 @@ class MailRequested(EventData):
     security check, on a resend, at activation, for a password reset, to warn the owner of an existing
     account). The mailer only composes and sends, then reports back with ``MailSent`` or ``MailFailed``.
 
-    For a mail with a link (``confirmation``, ``password_reset``, ``new_login``'s "Ce n'était pas moi") the
-    link's token never travels: both services derive it from ``mail_id`` under their shared link key
-    (:mod:`contracts.links`), so registration knows the link the moment it asks for the mail, and the token
-    is only in the mailbox.
+    For a mail with a link (``confirmation``, ``password_reset``, ``email_change``, and the "Ce n'était pas
+    moi" of ``new_login`` and ``email_changed``) the link's token never travels: both services derive it
+    from ``mail_id`` under their shared link key (:mod:`contracts.links`), so registration knows the link
+    the moment it asks for the mail, and the token is only in the mailbox.
     """
 
     EVENT_TYPE: ClassVar[str] = "fr.mcf.registration.mail_requested"
@@ -44,14 +44,17 @@ class MailRequested(EventData):
     to: EmailStr = Field(description="recipient (personal data)")
     first_name: str = Field(description="for the greeting (personal data)")
     holder_id: HolderId
-    subject_id: str = Field(description="the sign-up request or password reset the mail is about")
+    subject_id: str = Field(
+        description="the sign-up request, password reset or e-mail change the mail is about (or the holder)"
+    )
     link_expires_at: datetime | None = Field(
         default=None, description="when the link stops working (mails with a link only)"
     )
     attempted_at: datetime | None = Field(
         default=None,
         description="duplicate_signup: when someone tried to sign up again with this NIR; signup_cancelled, "
-        "account_reclaimed: when the person verified by FranceConnect signed up; new_login: when the login happened",
+        "account_reclaimed: when the person verified by FranceConnect signed up; new_login: when the login happened; "
+        "email_changed: when the account's address was changed",
     )
     login_method: Literal["mot de passe", "FranceConnect"] | None = Field(
         default=None, description="new_login: how the holder logged in"

@@ -4,6 +4,7 @@ from services.mailer.domain.errors import MailDeliveryError, PermanentMailError,
 from services.mailer.domain.formatting import format_datetime_fr, format_duration_fr
 from services.mailer.domain.links import (
     ConfirmationLink,
+    EmailChangeLink,
     NotMeLink,
     PasswordResetLink,
 )
@@ -11,6 +12,8 @@ from services.mailer.domain.mail import (
     AccountReclaimedMail,
     ConfirmationMail,
     DuplicateSignupMail,
+    EmailChangedMail,
+    EmailChangeMail,
     MailKind,
     MailRequest,
     NewLoginMail,
@@ -43,6 +46,9 @@ __all__ = [
     "ConfirmationLink",
     "ConfirmationMail",
     "DuplicateSignupMail",
+    "EmailChangeLink",
+    "EmailChangeMail",
+    "EmailChangedMail",
     "FailureClass",
     "MailDeliveryError",
     "MailKind",

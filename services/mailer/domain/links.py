@@ -1,4 +1,5 @@
-"""One-time links e-mailed to the holder: account confirmation, password reset, "Ce n'était pas moi".
+"""One-time links e-mailed to the holder: account confirmation, password reset, a new e-mail address's
+confirmation, "Ce n'était pas moi".
 
 Registration decides a link's life (``MailRequested.link_expires_at``) and records its hash; the token is
 derived from the mail's id by the adapter layer (``contracts.links``) and handed here only to write the
@@ -71,3 +72,10 @@ class NotMeLink(_OneTimeLink):
     """``{base}/connexion/pas-moi?token=…``: a new-login alert's "Ce n'était pas moi"."""
 
     _PATH_SETTING: ClassVar[str] = "not_me_path"
+
+
+@dataclass(frozen=True)
+class EmailChangeLink(_OneTimeLink):
+    """``{base}/courriel/confirmation?token=…``: confirms the new address of an account (sent to it)."""
+
+    _PATH_SETTING: ClassVar[str] = "email_change_path"

@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import ClassVar, Protocol
 
 from services.mailer.domain.formatting import format_datetime_fr, format_duration_fr
-from services.mailer.domain.links import ConfirmationLink, NotMeLink, PasswordResetLink
+from services.mailer.domain.links import ConfirmationLink, EmailChangeLink, NotMeLink, PasswordResetLink
 from services.mailer.domain.settings import MailSettings
 
 
@@ -34,6 +34,8 @@ class MailKind(StrEnum):
     SIGNUP_CANCELLED = "signup_cancelled"  # a FranceConnect sign-up for the NIR ended this pending one
     ACCOUNT_RECLAIMED = "account_reclaimed"  # the person verified by FranceConnect took the account back
     NEW_LOGIN = "new_login"  # a login from a device or network not seen before, with "Ce n'était pas moi"
+    EMAIL_CHANGE = "email_change"  # to a new address of an account: the link that makes it the account's
+    EMAIL_CHANGED = "email_changed"  # to the previous address once changed, with "Ce n'était pas moi"
 
     @property
     def counts_against_recipient_cap(self) -> bool:
@@ -43,9 +45,11 @@ class MailKind(StrEnum):
         duplicate sign-up notice can be requested by someone else; the welcome mail follows a click on a
         link the holder received, so capping it would only ever drop a legitimate mail. A new-login alert
         follows a successful login: only who holds the account's credentials can trigger it, and an alert
-        dropped because someone filled the cap with reset requests would hide a takeover.
+        dropped because someone filled the cap with reset requests would hide a takeover; the same holds
+        for the warning that an account's address was changed. The new address's link is capped: the
+        holder types any address.
         """
-        return self not in (MailKind.WELCOME, MailKind.NEW_LOGIN)
+        return self not in (MailKind.WELCOME, MailKind.NEW_LOGIN, MailKind.EMAIL_CHANGED)
 
 
 @dataclass(frozen=True)
@@ -137,8 +141,33 @@ class NewLoginMail:
     client: str
 
 
+@dataclass(frozen=True)
+class EmailChangeMail:
+    """Sent to the address a holder asked to be their account's: it becomes so only when the link is
+    followed (before it expires; a newer request's link replaces it)."""
+
+    KIND: ClassVar[MailKind] = MailKind.EMAIL_CHANGE
+    to: str
+    first_name: str | None
+    link: EmailChangeLink
+
+
+@dataclass(frozen=True)
+class EmailChangedMail:
+    """Sent to an account's previous address when its new one took effect, with a "Ce n'était pas moi"
+    link (the previous address back, sessions closed, reset started). The new address is not disclosed."""
+
+    KIND: ClassVar[MailKind] = MailKind.EMAIL_CHANGED
+    to: str
+    first_name: str | None
+    link: NotMeLink
+    changed_at: datetime
+
+
 TimedNotice = DuplicateSignupMail | SignupCancelledMail | AccountReclaimedMail
-MailRequest = ConfirmationMail | WelcomeMail | PasswordResetMail | TimedNotice | NewLoginMail
+MailRequest = (
+    ConfirmationMail | WelcomeMail | PasswordResetMail | TimedNotice | NewLoginMail | EmailChangeMail | EmailChangedMail
+)
 
 
 @dataclass(frozen=True)
@@ -175,7 +204,7 @@ def template_variables(mail: MailRequest, settings: MailSettings) -> dict[str, o
     }
     tz = settings.timezone
     match mail:
-        case ConfirmationMail(link=link) | PasswordResetMail(link=link):
+        case ConfirmationMail(link=link) | PasswordResetMail(link=link) | EmailChangeMail(link=link):
             variables["link_url"] = link.url
             variables["expires_at"] = format_datetime_fr(link.expires_at, tz)
             variables["link_validity"] = format_duration_fr(link.validity)
@@ -191,6 +220,10 @@ def template_variables(mail: MailRequest, settings: MailSettings) -> dict[str, o
             variables["attempted_at"] = format_datetime_fr(logged_in_at, tz)
             variables["login_method"] = method
             variables["login_client"] = client
+        case EmailChangedMail(link=link, changed_at=changed_at):
+            variables["link_url"] = link.url
+            variables["expires_at"] = format_datetime_fr(link.expires_at, tz)
+            variables["attempted_at"] = format_datetime_fr(changed_at, tz)
         case WelcomeMail():
             pass
     return variables

@@ -33,6 +33,7 @@ class MailSettings:
     password_reset_request_path: str = "/mot-de-passe/oublie"  # noqa: S105 - a URL path
     login_path: str = "/connexion"
     not_me_path: str = "/connexion/pas-moi"
+    email_change_path: str = "/courriel/confirmation"
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.public_base_url)
@@ -47,7 +48,14 @@ class MailSettings:
             raise ValueError(f"from_address must be a full address, got {self.from_address!r}")
         if "\n" in self.from_display_name or "\r" in self.from_display_name:
             raise ValueError("from_display_name must be a single line")
-        paths = ("activation_path", "password_reset_path", "password_reset_request_path", "login_path", "not_me_path")
+        paths = (
+            "activation_path",
+            "password_reset_path",
+            "password_reset_request_path",
+            "login_path",
+            "not_me_path",
+            "email_change_path",
+        )
         for name in paths:
             if not getattr(self, name).startswith("/"):
                 raise ValueError(f"{name} must start with '/'")

@@ -20,7 +20,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import cast
+from typing import TypeVar, cast
 
 from prometheus_client import Counter, Gauge
 
@@ -31,11 +31,13 @@ from eventing.delivery import StateGate
 from eventing.publishing import derived_event_id
 from services.mailer.domain.errors import PermanentMailError, TransientMailError
 from services.mailer.domain.jobs import MailJob
-from services.mailer.domain.links import ConfirmationLink, NotMeLink, PasswordResetLink
+from services.mailer.domain.links import ConfirmationLink, EmailChangeLink, NotMeLink, PasswordResetLink
 from services.mailer.domain.mail import (
     AccountReclaimedMail,
     ConfirmationMail,
     DuplicateSignupMail,
+    EmailChangedMail,
+    EmailChangeMail,
     MailKind,
     MailRequest,
     NewLoginMail,
@@ -52,6 +54,26 @@ from services.mailer.use_cases.ports import Clock, DeadLetterSink, MailQueue, Me
 log = logging.getLogger("mailer.sender")
 MAILS = Counter("mails_total", "Mails by outcome", ["kind", "outcome"])
 QUEUED = Gauge("mails_queued", "Mails waiting in the queue")
+
+
+_Link = TypeVar("_Link", bound=ConfirmationLink | PasswordResetLink | EmailChangeLink | NotMeLink)
+_LINKS: dict[MailKind, type[ConfirmationLink | PasswordResetLink | EmailChangeLink]] = {
+    MailKind.CONFIRMATION: ConfirmationLink,
+    MailKind.PASSWORD_RESET: PasswordResetLink,
+    MailKind.EMAIL_CHANGE: EmailChangeLink,
+}
+
+
+def _link_mail(job: MailJob, link: ConfirmationLink | PasswordResetLink | EmailChangeLink) -> MailRequest:
+    """A mail whose only content is its link (the link's class says which)."""
+    match link:
+        case ConfirmationLink():
+            return ConfirmationMail(to=job.to, first_name=job.first_name, link=link)
+        case PasswordResetLink():
+            return PasswordResetMail(to=job.to, first_name=job.first_name, link=link)
+        case EmailChangeLink():
+            return EmailChangeMail(to=job.to, first_name=job.first_name, link=link)
+    raise ValueError(f"no mail for {type(link).__name__}")
 
 
 def _now() -> datetime:
@@ -156,34 +178,22 @@ class MailSender:
 
     def _request(self, job: MailJob) -> MailRequest:
         kind = MailKind(job.kind)
-        if kind in (MailKind.CONFIRMATION, MailKind.PASSWORD_RESET):
-            assert job.link_issued_at and job.link_expires_at
-            cls = ConfirmationLink if kind is MailKind.CONFIRMATION else PasswordResetLink
-            link = cls.build(
-                self.mail,
-                link_token(self.link_key, job.job_id),
-                datetime.fromisoformat(job.link_issued_at),
-                datetime.fromisoformat(job.link_expires_at),
-            )
-            if isinstance(link, ConfirmationLink):
-                return ConfirmationMail(to=job.to, first_name=job.first_name, link=link)
-            return PasswordResetMail(to=job.to, first_name=job.first_name, link=link)
+        if link_class := _LINKS.get(kind):
+            return _link_mail(job, self._link(link_class, job))
         if kind is MailKind.NEW_LOGIN:
-            assert job.link_issued_at and job.link_expires_at and job.attempted_at
-            not_me = NotMeLink.build(
-                self.mail,
-                link_token(self.link_key, job.job_id),
-                datetime.fromisoformat(job.link_issued_at),
-                datetime.fromisoformat(job.link_expires_at),
-            )
+            assert job.attempted_at
             return NewLoginMail(
                 to=job.to,
                 first_name=job.first_name,
-                link=not_me,
+                link=self._link(NotMeLink, job),
                 logged_in_at=datetime.fromisoformat(job.attempted_at),
                 method=job.login_method or "",
                 client=job.login_client or "",
             )
+        if kind is MailKind.EMAIL_CHANGED:
+            assert job.attempted_at
+            changed_at = datetime.fromisoformat(job.attempted_at)
+            return EmailChangedMail(job.to, job.first_name, self._link(NotMeLink, job), changed_at)
         notices: dict[MailKind, type[DuplicateSignupMail | SignupCancelledMail | AccountReclaimedMail]] = {
             MailKind.DUPLICATE_SIGNUP: DuplicateSignupMail,
             MailKind.SIGNUP_CANCELLED: SignupCancelledMail,
@@ -193,6 +203,17 @@ class MailSender:
             assert job.attempted_at
             return notice(to=job.to, first_name=job.first_name, attempted_at=datetime.fromisoformat(job.attempted_at))
         return WelcomeMail(to=job.to, first_name=job.first_name)
+
+    def _link(self, cls: type[_Link], job: MailJob) -> _Link:
+        """The job's link: its token derived again from the job's id, its life as registration set it."""
+        assert job.link_issued_at and job.link_expires_at
+        link = cls.build(
+            self.mail,
+            link_token(self.link_key, job.job_id),
+            datetime.fromisoformat(job.link_issued_at),
+            datetime.fromisoformat(job.link_expires_at),
+        )
+        return cast(_Link, link)  # ``build`` returns its own class (``Self``); mypy sees the bound's union
 
     async def _report_sent(self, job: MailJob, now: datetime) -> None:
         await self.publisher.publish(

@@ -20,6 +20,9 @@ from services.mailer.domain import (
     ConfirmationLink,
     ConfirmationMail,
     DuplicateSignupMail,
+    EmailChangedMail,
+    EmailChangeLink,
+    EmailChangeMail,
     MailKind,
     MailRequest,
     MailSettings,
@@ -61,6 +64,11 @@ def make_request(kind: MailKind, settings: MailSettings, first_name: str | None 
         case MailKind.NEW_LOGIN:
             link = NotMeLink.build(settings, TOKEN, NOW, NOW + HOUR)
             return NewLoginMail(TO, first_name, link, NOW - timedelta(minutes=1), "mot de passe", "Firefox sur Linux")
+        case MailKind.EMAIL_CHANGE:
+            return EmailChangeMail(TO, first_name, EmailChangeLink.build(settings, TOKEN, NOW, NOW + DAY))
+        case MailKind.EMAIL_CHANGED:
+            link = NotMeLink.build(settings, TOKEN, NOW, NOW + 7 * DAY)
+            return EmailChangedMail(TO, first_name, link, changed_at=NOW - timedelta(minutes=1))
     raise AssertionError(kind)
 
 
@@ -102,6 +110,8 @@ EXPECTED_SUBJECTS = {
     MailKind.SIGNUP_CANCELLED: "Votre demande d'inscription a été annulée",
     MailKind.ACCOUNT_RECLAIMED: "Votre adresse n'est plus celle d'un compte personnel de formation",
     MailKind.NEW_LOGIN: "Nouvelle connexion à votre compte",
+    MailKind.EMAIL_CHANGE: "Confirmez votre nouvelle adresse électronique",
+    MailKind.EMAIL_CHANGED: "Votre adresse électronique a été modifiée",
 }
 
 
@@ -189,17 +199,25 @@ def test_footer_signature_and_french_text_in_both_parts(
     assert "<img" not in html
 
 
-@pytest.mark.parametrize("kind", [MailKind.CONFIRMATION, MailKind.PASSWORD_RESET])
+LINK_PATHS = {
+    MailKind.CONFIRMATION: "/activation?token=",
+    MailKind.PASSWORD_RESET: "/mot-de-passe/nouveau?token=",
+    MailKind.NEW_LOGIN: "/connexion/pas-moi?token=",
+    MailKind.EMAIL_CHANGE: "/courriel/confirmation?token=",
+    MailKind.EMAIL_CHANGED: "/connexion/pas-moi?token=",
+}
+
+
+@pytest.mark.parametrize("kind", list(LINK_PATHS))
 def test_link_in_both_parts_button_and_text(
     kind: MailKind, settings: MailSettings, renderer: JinjaTemplateRenderer
 ) -> None:
     mail = make_request(kind, settings)
-    assert isinstance(mail, ConfirmationMail | PasswordResetMail)
+    assert isinstance(mail, ConfirmationMail | PasswordResetMail | NewLoginMail | EmailChangeMail | EmailChangedMail)
     outgoing = compose(mail, settings=settings, renderer=renderer, event_id="e", now=NOW)
     text, html = parts(reparse(outgoing))
     url = mail.link.url
-    path = "/activation?token=" if kind is MailKind.CONFIRMATION else "/mot-de-passe/nouveau?token="
-    assert url == f"{BASE_URL}{path}{mail.link.token}"
+    assert url == f"{BASE_URL}{LINK_PATHS[kind]}{mail.link.token}"
     assert url in text
     assert html.count(f'href="{url}"') == 2  # the button and the plain link
     assert f">{url}</a>" in html
@@ -224,6 +242,24 @@ def test_password_reset_wording(settings: MailSettings, renderer: JinjaTemplateR
     text, _ = parts(reparse(build(MailKind.PASSWORD_RESET, settings, renderer)))
     assert "Ce lien est valable 1 heure, jusqu'au 1er mars 2025 à 15 h 05" in text
     assert "votre mot de passe actuel reste valable" in text
+
+
+def test_email_change_wording(settings: MailSettings, renderer: JinjaTemplateRenderer) -> None:
+    text, html = parts(reparse(build(MailKind.EMAIL_CHANGE, settings, renderer)))
+    assert "Ce lien est valable 24 heures, jusqu'au 2 mars 2025 à 14 h 05" in text
+    assert "Une nouvelle demande de changement le remplace." in text
+    assert "Confirmer ma nouvelle adresse" in html
+
+
+def test_email_changed_tells_the_time_and_the_way_back_never_the_new_address(
+    settings: MailSettings, renderer: JinjaTemplateRenderer
+) -> None:
+    text, html = parts(reparse(build(MailKind.EMAIL_CHANGED, settings, renderer)))
+    for body in (text, html):
+        assert "Le 1er mars 2025 à 14 h 04, l'adresse électronique de votre compte" in body
+        assert "cette adresse redeviendra celle de votre compte" in body
+        assert "8 mars 2025 à 14 h 05" in body
+    assert "était pas moi" in html  # the button (its apostrophe is escaped)
 
 
 def test_duplicate_signup_gives_advice_and_only_the_time(

@@ -49,6 +49,16 @@ class Clock:
         self.now += timedelta(seconds=seconds)
 
 
+LINK_KINDS = ("confirmation", "password_reset", "new_login", "email_change", "email_changed")
+LINK_PATHS = {
+    "confirmation": "/activation?",
+    "password_reset": "/mot-de-passe/nouveau?",
+    "new_login": "/connexion/pas-moi?",
+    "email_change": "/courriel/confirmation?",
+    "email_changed": "/connexion/pas-moi?",
+}
+
+
 def command(
     mail_id: str = "confirmation:r1:first", kind: MailKind = "confirmation", to: str = "lea@example.org"
 ) -> MailRequested:
@@ -59,9 +69,9 @@ def command(
         first_name="Léa",
         holder_id="h" * 64,
         subject_id=mail_id.split(":")[1] if ":" in mail_id else mail_id,
-        link_expires_at=NOW + timedelta(hours=24) if kind in ("confirmation", "password_reset", "new_login") else None,
+        link_expires_at=NOW + timedelta(hours=24) if kind in LINK_KINDS else None,
         attempted_at=NOW
-        if kind in ("duplicate_signup", "signup_cancelled", "account_reclaimed", "new_login")
+        if kind in ("duplicate_signup", "signup_cancelled", "account_reclaimed", "new_login", "email_changed")
         else None,
         login_method="mot de passe" if kind == "new_login" else None,
         login_client="Firefox sur Linux, réseau 192.0.2.0/24" if kind == "new_login" else None,
@@ -224,15 +234,14 @@ async def test_a_sent_mail_is_reported_then_completed(mailer: Mailer) -> None:
     assert mailer.journal.statuses("confirmation:r1:first") == ["queued", "sent"]
 
 
-@pytest.mark.parametrize("kind", ["confirmation", "password_reset"])
+@pytest.mark.parametrize("kind", LINK_KINDS)
 async def test_the_link_in_the_mail_carries_the_token_derived_from_the_mail_id(mailer: Mailer, kind: MailKind) -> None:
     mail_id = f"{kind}:r1:first"
     await mailer.ask(command(mail_id, kind=kind))
     await mailer.send_all()
     token = token_in(text_of(mailer))
     assert token == link_token(KEY, mail_id)
-    path = "/activation?" if kind == "confirmation" else "/mot-de-passe/nouveau?"
-    assert f"{path}token={token}" in text_of(mailer)
+    assert f"{LINK_PATHS[kind]}token={token}" in text_of(mailer)
     assert token not in repr(mailer.publisher.published) and token not in repr(mailer.journal.written)
 
 
