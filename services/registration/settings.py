@@ -6,6 +6,7 @@ from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from eventing.settings import HolderKey, LinkKey
+from services.registration.domain.email_change import CHANGES_PER_DAY, LINK_LIFETIME, RECENT_AUTH
 
 
 class Settings(LinkKey, HolderKey):  # the link key (shared with the mailer), the holder-id key (with rights)
@@ -24,7 +25,10 @@ class Settings(LinkKey, HolderKey):  # the link key (shared with the mailer), th
     session_ttl_s: int = 8 * 3600
     password_reset_ttl_h: float = 1
     reset_cooldown_s: int = 60
-    not_me_link_ttl_h: float = 7 * 24  # a new-login alert's "Ce n'était pas moi" works this long
+    not_me_link_ttl_h: float = 7 * 24  # a warning's "Ce n'était pas moi" works this long
+    reauth_window_s: int = int(RECENT_AUTH.total_seconds())  # password typed again: changes allowed so long
+    email_change_link_ttl_h: float = LINK_LIFETIME.total_seconds() / 3600
+    email_changes_per_day: int = CHANGES_PER_DAY
     purge_interval_s: int = 300
     allow_test_email_domains: bool = False
     signups_per_address: int = 30  # per 10 minutes: each sign-up issues a check and may send mail

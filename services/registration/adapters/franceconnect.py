@@ -124,7 +124,7 @@ class FranceConnectClient:
 
     # --- the port ---------------------------------------------------------------------------------
 
-    async def begin_login(self) -> LoginStart:
+    async def begin_login(self, *, reauthenticate: bool = False) -> LoginStart:
         metadata = await self._discovery()
         state, nonce = new_secret(), new_secret()
         await self._pending.save(
@@ -136,6 +136,7 @@ class FranceConnectClient:
                 state=state,
                 nonce=nonce,
                 acr_values=self._config.acr_values,
+                **({"prompt": "login"} if reauthenticate else {}),
             )
         return LoginStart(authorization_url=url, state=state)
 

@@ -65,6 +65,10 @@ def _subject_key(subject: str) -> str:
     return "reg:fcsub:" + hashlib.sha256(subject.encode()).hexdigest()
 
 
+def _email_change_key(link_sha256: str) -> str:
+    return f"reg:emailchange:{link_sha256}"
+
+
 def _changed(request_id: str) -> str:
     return f"reg:changed:{request_id}"
 
@@ -198,6 +202,15 @@ class RegistrationStore:
             return  # a newer version is there already
         if subject := state.get("franceconnect_subject"):
             await self._r.set(_subject_key(str(subject)), str(state["holder_id"]))
+        link, expires = state.get("email_change_link_sha256"), state.get("email_change_expires_at")
+        if link and expires:  # a replaced link's key stays until it expires: the account's hash decides
+            left = int(datetime.fromisoformat(str(expires)).timestamp() - time.time())
+            if left > 0:
+                await self._r.set(_email_change_key(str(link)), str(state["holder_id"]), ex=left)
+
+    async def holder_for_email_change(self, link_sha256: str) -> str | None:
+        raw = await self._r.get(_email_change_key(link_sha256))
+        return as_text(raw) if raw else None
 
     async def holder_for_subject(self, subject: str) -> str | None:
         raw = await self._r.get(_subject_key(subject))
@@ -258,9 +271,11 @@ class RegistrationStore:
         return bool(await self._r.set(f"reg:cooldown:{key}", b"1", nx=True, ex=ttl_s))
 
     # --- sessions and throttling (short-lived, not rebuilt) ---------------------------------------
-    async def open_session(self, sid: str, holder_id: str, ttl_s: int) -> None:
+    async def open_session(self, sid: str, holder_id: str, ttl_s: int, provider_id_token: str = "") -> None:
         pipe = self._r.pipeline()
         pipe.set(f"reg:session:{sid}", holder_id, ex=ttl_s)
+        if provider_id_token:
+            pipe.set(f"reg:session-idt:{sid}", provider_id_token, ex=ttl_s)
         pipe.sadd(f"reg:sessions:{holder_id}", sid)
         pipe.expire(f"reg:sessions:{holder_id}", ttl_s)
         await pipe.execute()
@@ -269,14 +284,38 @@ class RegistrationStore:
         raw = await self._r.get(f"reg:session:{sid}")
         return as_text(raw) if raw else None
 
+    async def session_provider_id_token(self, sid: str) -> str | None:
+        raw = await self._r.get(f"reg:session-idt:{sid}")
+        return as_text(raw) if raw else None
+
+    @staticmethod
+    def _session_keys(sid: str) -> tuple[str, str, str]:
+        return f"reg:session:{sid}", f"reg:session-idt:{sid}", f"reg:reauth:{sid}"
+
     async def close_session(self, sid: str) -> None:
-        await self._r.delete(f"reg:session:{sid}")
+        await self._r.delete(*self._session_keys(sid))
 
     async def close_all_sessions(self, holder_id: str) -> None:
-        sids = await self._r.smembers(f"reg:sessions:{holder_id}")
-        if sids:
-            await self._r.delete(*(f"reg:session:{as_text(s)}" for s in sids))
-        await self._r.delete(f"reg:sessions:{holder_id}")
+        await self.close_other_sessions(holder_id, keep_sid="")
+
+    async def close_other_sessions(self, holder_id: str, keep_sid: str) -> None:
+        key = f"reg:sessions:{holder_id}"
+        closing = [sid for member in await self._r.smembers(key) if (sid := as_text(member)) != keep_sid]
+        pipe = self._r.pipeline()
+        for sid in closing:
+            pipe.delete(*self._session_keys(sid))
+        if not keep_sid:
+            pipe.delete(key)
+        elif closing:
+            pipe.srem(key, *closing)
+        await pipe.execute()
+
+    async def mark_reauthenticated(self, sid: str, at: float, ttl_s: int) -> None:
+        await self._r.set(f"reg:reauth:{sid}", f"{at:.6f}", ex=max(1, ttl_s))
+
+    async def reauthenticated_at(self, sid: str) -> float | None:
+        raw = await self._r.get(f"reg:reauth:{sid}") if sid else None
+        return float(as_text(raw)) if raw else None
 
     async def login_history(self, holder_id: str) -> list[LoginRecord]:
         raw = cast(list[bytes], await self._r.lrange(f"reg:logins:{holder_id}", 0, -1))

@@ -30,6 +30,7 @@ from services.registration.domain.password import PasswordHasher
 from services.registration.settings import FranceConnectSettings, Settings
 from services.registration.use_cases import Registration, ports
 from services.registration.use_cases.common import Hashing, HolderIds, utc_now
+from services.registration.use_cases.email_change import EmailChanges
 from services.registration.use_cases.franceconnect import FranceConnectAccounts, VerifiedOpening
 from services.registration.use_cases.identity import HeldIdentities, IdentityProvider
 from services.registration.use_cases.login_alerts import LoginAlerts
@@ -187,7 +188,17 @@ def compose(
         clock,
     )
     alerts = LoginAlerts(store, mails, resets, timedelta(hours=settings.not_me_link_ttl_h), clock)
-    login = LogIn(store, hashing, holder_ids, tokens, alerts, settings.session_ttl_s, clock)
+    login = LogIn(store, hashing, holder_ids, tokens, alerts, settings.session_ttl_s, clock, settings.reauth_window_s)
+    email_changes = EmailChanges(
+        store,
+        mails,
+        login,
+        alerts,
+        timedelta(hours=settings.email_change_link_ttl_h),
+        settings.email_changes_per_day,
+        settings.allow_test_email_domains,
+        clock,
+    )
     signup = SignUp(store, events, mails, hashing, holder_ids, ids, cgu, policy, limits, clock)
     # A FranceConnect sign-up opens like any other (SignUp's events), and SignUp hands such requests back.
     opening = VerifiedOpening(store, events, mails, signup.opened_events, clock)
@@ -198,6 +209,7 @@ def compose(
         franceconnect=FranceConnectAccounts(store, signup, opening, login, clock),
         resets=resets,
         alerts=alerts,
+        email_changes=email_changes,
         views=Views(store, policy, clock),
         cgu=cgu,
         policy=policy,

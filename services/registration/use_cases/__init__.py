@@ -5,6 +5,7 @@
 - ``sessions.py``: login, sessions, logout; ``login_alerts.py``: the login history, the new-login alert
   and "Ce n'était pas moi";
 - ``password_reset.py``: the reset link and the new password;
+- ``email_change.py``: a new e-mail address, after authenticating again, confirmed by a link;
 - ``franceconnect.py``: login, linking and sign-up with FranceConnect (``identity.py``: its port);
 - ``queries.py``: what the pages and the API show.
 """
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 from services.registration.domain.account import LifecyclePolicy
 from services.registration.domain.cgu import CguDocument
+from services.registration.use_cases.email_change import EmailChanges
 from services.registration.use_cases.franceconnect import FranceConnectAccounts
 from services.registration.use_cases.identity import HeldIdentities, IdentityProvider
 from services.registration.use_cases.login_alerts import LoginAlerts
@@ -32,6 +34,7 @@ class Registration:
     login: LogIn
     resets: PasswordResets
     alerts: LoginAlerts
+    email_changes: EmailChanges
     franceconnect: FranceConnectAccounts
     views: Views
     cgu: CguDocument

@@ -36,13 +36,17 @@ from services.registration.use_cases.common import utc_now
 from services.registration.use_cases.mails import MailDesk
 from services.registration.use_cases.ports import Clock, EventFactory, RegistrationStore
 from services.registration.use_cases.sessions import LogIn, LoginAccepted
-from services.registration.use_cases.signup import SignUp
+from services.registration.use_cases.signup import SignUp, SignupThrottled
 
 FRANCECONNECT = "franceconnect"
 LOCK_WAIT_S = 5.0
 SUBJECT_TAKEN = "Cette identité FranceConnect est déjà liée à un autre compte Mon Compte Formation."
 ACCOUNT_LINKED_ELSEWHERE = "Ce compte est déjà lié à une autre identité FranceConnect."
 NIR_LINKED_ELSEWHERE = "Ce numéro de sécurité sociale est déjà lié à une autre identité FranceConnect."
+OTHER_IDENTITY = (
+    "Cette identité FranceConnect n'est pas celle qui est liée à votre compte : identifiez-vous avec la vôtre, "
+    "ou confirmez avec votre mot de passe."
+)
 
 
 class IdentityAlreadyLinked(DomainError):
@@ -53,7 +57,8 @@ class IdentityAlreadyLinked(DomainError):
 
 @dataclass(frozen=True)
 class Refused:
-    code: str  # "mismatch", "cannot_check", "subject_taken", "account_linked_elsewhere", "nir_linked_elsewhere"
+    code: str  # "mismatch", "cannot_check", "subject_taken", "account_linked_elsewhere", "nir_linked_elsewhere",
+    # "other_identity" (authenticating again as someone else), "too_many_signups"
     message: str  # one French sentence, which never says which part of an identity differs
 
 
@@ -159,11 +164,23 @@ class FranceConnectAccounts:
     login: LogIn
     clock: Clock = utc_now
 
-    async def log_in(self, identity: VerifiedIdentity, client: LoginClient) -> LoginAccepted | UnknownIdentity:
+    async def log_in(
+        self, identity: VerifiedIdentity, client: LoginClient, id_token: str = ""
+    ) -> LoginAccepted | UnknownIdentity:
+        """``id_token``: the provider's, kept with the session to end the provider's session at logout."""
         holder_id = await self.store.holder_for_subject(identity.subject)
         if holder_id is None or await self.store.account(holder_id) is None:
             return UnknownIdentity()
-        return await self.login.open_session(holder_id, FRANCECONNECT, client)
+        return await self.login.open_session(holder_id, FRANCECONNECT, client, id_token)
+
+    async def reauthenticate(self, holder_id: str, session_id: str, identity: VerifiedIdentity) -> Refused | None:
+        """A fresh FranceConnect login (``prompt=login``) by the logged-in holder, before a sensitive change:
+        it must be the identity the account is linked to."""
+        account = await self.store.account(holder_id)
+        if account is None or account.franceconnect_subject != identity.subject:
+            return Refused("other_identity", OTHER_IDENTITY)
+        await self.login.reauthenticated(session_id)
+        return None
 
     async def link(self, holder_id: str, identity: VerifiedIdentity) -> Linked | Refused:
         """Link the logged-in holder's account to this identity, once its NIR is cross-checked."""
@@ -190,11 +207,14 @@ class FranceConnectAccounts:
 
     async def sign_up(
         self, identity: VerifiedIdentity, form: SignupForm, client: LoginClient
-    ) -> LoginAccepted | AwaitingConfirmation | Refused | list[FieldError]:
+    ) -> LoginAccepted | AwaitingConfirmation | Refused | SignupThrottled | list[FieldError]:
         """The form after FranceConnect. The answers do not depend on whether the NIR has an account or a
-        pending request (only on the identity, the NIR's cross-check and the e-mail typed)."""
+        pending request (only on the identity, the NIR's cross-check and the e-mail typed). Limited per
+        client address as the password sign-up is (each one may send mail)."""
         now = self.clock()
         signup = self.signup
+        if throttled := await signup.throttled(client.address, now):
+            return throttled
         limits = signup.limits
         valid = validate_franceconnect_signup(
             form, identity, now.date(), allow_test_email_domains=limits.allow_test_email_domains

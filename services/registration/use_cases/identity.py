@@ -85,8 +85,10 @@ class CompletedLogin:
 
 
 class IdentityProvider(Protocol):
-    async def begin_login(self) -> LoginStart:
-        """A new login: fresh ``state`` and ``nonce`` remembered for ``login_lifetime_s``."""
+    async def begin_login(self, *, reauthenticate: bool = False) -> LoginStart:
+        """A new login: fresh ``state`` and ``nonce`` remembered for ``login_lifetime_s``. ``reauthenticate``:
+        the provider must ask the person to authenticate again (``prompt=login``), even with a session
+        of its own (before a sensitive change)."""
         ...
 
     async def complete_login(self, query: Mapping[str, str], browser_state: str | None) -> CompletedLogin:

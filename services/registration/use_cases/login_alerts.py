@@ -4,7 +4,8 @@
                            seen before: the "Ce n'était pas moi" link's hash recorded, then
                            ──MailRequested(new_login)──▶ mailer, then the login added to the history
     holder ──link──▶ not_me  the link is used once: the password stops working, every session is closed
-                           and a reset starts ──MailRequested(password_reset)──▶ mailer
+                           and a reset starts ──MailRequested(password_reset)──▶ mailer; the link of an
+                           address change's warning (``email_change.py``) puts the previous address back
 
 The history and the links live in Redis like sessions (short-lived, not rebuilt after a wipe: the first
 login after a wipe is then not "new", as the first login of an account).
@@ -14,10 +15,12 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Protocol
+from datetime import datetime, timedelta
+from typing import Literal, Protocol
 
 from contracts.links import token_hash
+from eventing.publishing import OutgoingEvent
+from services.registration.domain.email_change import cancel_pending, undo_if_warned
 from services.registration.domain.login_history import (
     KEPT_FOR,
     KEPT_LOGINS,
@@ -26,6 +29,7 @@ from services.registration.domain.login_history import (
     is_new_device,
     kept,
 )
+from services.registration.domain.records import Account
 from services.registration.use_cases.common import utc_now
 from services.registration.use_cases.mails import MailDesk
 from services.registration.use_cases.password_reset import PasswordResets
@@ -54,24 +58,47 @@ class LoginAlerts:
         account = await self.store.account(holder_id) if is_new_device(history, login) else None
         alert = []
         if account is not None:
-            expires_at = now + self.link_lifetime
-            order = self.mails.order(
-                "new_login",
-                f"new_login:{holder_id[:16]}:{secrets.token_urlsafe(12)}",
-                to=account.email,
-                first_name=account.first_name,
-                holder_id=holder_id,
-                subject_id=holder_id,
-                link_expires_at=expires_at,
-                attempted_at=now,
-                login_method=login.method_label,
-                login_client=f"{login.client_label}, réseau {login.network}",
+            alert.append(
+                await self.warn(
+                    "new_login",
+                    f"new_login:{holder_id[:16]}:{secrets.token_urlsafe(12)}",
+                    account,
+                    to=account.email,
+                    attempted_at=now,
+                    login_method=login.method_label,
+                    login_client=f"{login.client_label}, réseau {login.network}",
+                )
             )
-            assert order.link_sha256 is not None
-            # The link's hash before its mail is asked for: a click can never come first.
-            await self.store.save_not_me_link(order.link_sha256, holder_id, int(self.link_lifetime.total_seconds()))
-            alert.append(order.event)
         await self.store.record_login(holder_id, login, KEPT_LOGINS, int(KEPT_FOR.total_seconds()), *alert)
+
+    async def warn(
+        self,
+        kind: Literal["new_login", "email_changed"],
+        mail_id: str,
+        account: Account,
+        *,
+        to: str,
+        attempted_at: datetime,
+        login_method: Literal["mot de passe", "FranceConnect"] | None = None,
+        login_client: str | None = None,
+    ) -> OutgoingEvent:
+        """A warning with a "Ce n'était pas moi" link: the link's hash is recorded, the mail's command
+        returned (for the caller to write). The hash first: a click can never come before it."""
+        order = self.mails.order(
+            kind,
+            mail_id,
+            to=to,
+            first_name=account.first_name,
+            holder_id=account.holder_id,
+            subject_id=account.holder_id,
+            link_expires_at=attempted_at + self.link_lifetime,
+            attempted_at=attempted_at,
+            login_method=login_method,
+            login_client=login_client,
+        )
+        assert order.link_sha256 is not None
+        await self.store.save_not_me_link(order.link_sha256, account.holder_id, int(self.link_lifetime.total_seconds()))
+        return order.event
 
     async def history(self, holder_id: str) -> list[LoginRecord]:
         """The logins "Historique de connexion" shows, newest first."""
@@ -81,7 +108,8 @@ class LoginAlerts:
         """ "Ce n'était pas moi": false for an unknown, expired or used link (nothing happens then)."""
         if not 16 <= len(token) <= 200:
             return False
-        holder_id = await self.store.use_not_me_link(token_hash(token))
+        link = token_hash(token)
+        holder_id = await self.store.use_not_me_link(link)
         if holder_id is None:
             return False
         async with self.store.locked(f"holder:{holder_id}", wait_s=LOCK_WAIT_S):
@@ -90,6 +118,10 @@ class LoginAlerts:
                 return False
             # Whoever logged in knows the password: it stops working now, and the reset chooses another.
             account.password_hash = ""
+            # The warning of an address change puts the previous address back (the reset goes there); a
+            # change the intruder asked for and that is still pending dies with its link.
+            undo_if_warned(account, link)
+            cancel_pending(account)
             account.sessions_valid_after = self.clock().timestamp()
             await self.store.save_account(account)
         await self.store.close_all_sessions(holder_id)

@@ -28,6 +28,9 @@ class AccountView:
     first_name: str
     highest_diploma: Diploma
     identity_verified_by: str | None = None  # "franceconnect", or None: the account proves a mailbox only
+    email: str = ""
+    has_password: bool = True
+    franceconnect_linked: bool = False
 
 
 class ReadStore(Requests, Accounts, Protocol):
@@ -73,4 +76,12 @@ class Views:
             diploma = Diploma(account.highest_diploma)
         except ValueError:
             diploma = Diploma.NOT_GIVEN
-        return AccountView(account.holder_id, account.first_name, diploma, account.identity_verified_by)
+        return AccountView(
+            account.holder_id,
+            account.first_name,
+            diploma,
+            account.identity_verified_by,
+            email=account.email,
+            has_password=account.has_password,
+            franceconnect_linked=bool(account.franceconnect_subject),
+        )

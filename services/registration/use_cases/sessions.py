@@ -1,5 +1,7 @@
 """Login, sessions and logout. A login never tells whether a NIR has an account; every successful one is
-recorded (``login_alerts.py``: the history, and an alert from a new device)."""
+recorded (``login_alerts.py``: the history, and an alert from a new device). A logged-in holder may
+authenticate again (password typed, or a fresh FranceConnect login) before a sensitive change: the
+session remembers it for a few minutes."""
 
 from __future__ import annotations
 
@@ -8,11 +10,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from services.registration.domain.email_change import RECENT_AUTH
 from services.registration.domain.errors import DomainError
 from services.registration.domain.login_history import LoginClient
 from services.registration.domain.login_policy import evaluate_login
 from services.registration.domain.nir import parse_login_nir
 from services.registration.domain.password import normalise_password
+from services.registration.domain.records import Account
 from services.registration.use_cases.common import Hashing, HolderIds, utc_now
 from services.registration.use_cases.login_alerts import LoginAlerts
 from services.registration.use_cases.ports import AccessTokens, Accounts, Clock, Sessions, Throttles
@@ -20,7 +24,7 @@ from services.registration.use_cases.ports import AccessTokens, Accounts, Clock,
 
 @dataclass(frozen=True)
 class LoginRefused:
-    code: str  # "invalid_credentials", "too_many_attempts" or "locked"
+    code: str  # "invalid_credentials", "wrong_password" (authenticating again), "too_many_attempts", "locked"
     message: str
     retry_after_s: int = 0
 
@@ -33,6 +37,7 @@ class LoginAccepted:
 
 
 INVALID_CREDENTIALS = LoginRefused("invalid_credentials", "Numéro de sécurité sociale ou mot de passe incorrect.")
+WRONG_PASSWORD = LoginRefused("wrong_password", "Mot de passe incorrect.")
 
 
 class SessionStore(Accounts, Sessions, Throttles, Protocol):
@@ -48,6 +53,8 @@ class LogIn:
     alerts: LoginAlerts
     session_ttl_s: int
     clock: Clock = utc_now
+    # How long a password typed again (or a fresh provider login) allows a sensitive change: domain rule.
+    reauth_window_s: int = int(RECENT_AUTH.total_seconds())
 
     def __post_init__(self) -> None:
         # Verifying against this when the NIR is unknown keeps the answer's timing the same.
@@ -64,17 +71,28 @@ class LogIn:
             holder_id = None
         # A string that cannot be a NIR has no account to protect: it counts against the client's address
         # only. (One shared "invalid NIR" counter would let anyone lock out every holder who mistypes.)
-        nir_key = f"nir:{holder_id}" if holder_id else None
-        address_key = f"addr:{client}"
+        if refused := await self._throttled(holder_id, client, now):
+            return refused
+        account = await self.store.account(holder_id) if holder_id else None
+        matches = await self._password_matches(account, password, holder_id, client, now)  # always: same timing
+        if account is None or not matches:
+            return INVALID_CREDENTIALS
+        return await self.open_session(account.holder_id, "password", LoginClient(user_agent, client))
+
+    async def _throttled(self, holder_id: str | None, client: str, now: datetime) -> LoginRefused | None:
         since = (now - timedelta(hours=1)).timestamp()
+        nir_failures = await self.store.failures(f"nir:{holder_id}", since) if holder_id else []
         decision = evaluate_login(
-            [datetime.fromtimestamp(t, UTC) for t in await self.store.failures(nir_key, since)] if nir_key else [],
-            [datetime.fromtimestamp(t, UTC) for t in await self.store.failures(address_key, since)],
+            [datetime.fromtimestamp(t, UTC) for t in nir_failures],
+            [datetime.fromtimestamp(t, UTC) for t in await self.store.failures(f"addr:{client}", since)],
             now,
         )
-        if not decision.allowed:
-            return LoginRefused(decision.code, decision.message, decision.retry_after_seconds)
-        account = await self.store.account(holder_id) if holder_id else None
+        return None if decision.allowed else LoginRefused(decision.code, decision.message, decision.retry_after_seconds)
+
+    async def _password_matches(
+        self, account: Account | None, password: str, holder_id: str | None, client: str, now: datetime
+    ) -> bool:
+        """argon2id against the account's hash (or the dummy one: same timing); a failure is counted."""
         password = normalise_password(password or "")
         # An account opened with FranceConnect may have no password: it is verified against the dummy
         # hash like an unknown NIR, and refused the same way.
@@ -83,22 +101,45 @@ class LogIn:
             account.password_hash if account and has_password else self._dummy_hash, password
         )
         if account is None or not has_password or not ok:
-            for key in (nir_key, address_key):
+            for key in (f"nir:{holder_id}" if holder_id else None, f"addr:{client}"):
                 if key:
                     await self.store.add_failure(key, now.timestamp(), keep_s=3600)
-            return INVALID_CREDENTIALS
+            return False
         await self.store.clear_failures(f"nir:{account.holder_id}")
         if self.hashing.needs_rehash(account.password_hash):
             account.password_hash = await self.hashing.hash(password)
             await self.store.save_account(account)
-        return await self.open_session(account.holder_id, "password", LoginClient(user_agent, client))
+        return True
 
-    async def open_session(self, holder_id: str, method: str, client: LoginClient) -> LoginAccepted:
-        """A session for a holder whose identity was proven (``method``: "password" or "franceconnect")."""
+    async def open_session(
+        self, holder_id: str, method: str, client: LoginClient, provider_id_token: str = ""
+    ) -> LoginAccepted:
+        """A session for a holder whose identity was proven (``method``: "password" or "franceconnect";
+        ``provider_id_token``: the provider's ID token, to end its session at logout too)."""
         await self.alerts.record(holder_id, method, client)
         session_id = secrets.token_urlsafe(24)
-        await self.store.open_session(session_id, holder_id, self.session_ttl_s)
+        await self.store.open_session(session_id, holder_id, self.session_ttl_s, provider_id_token)
         return LoginAccepted(holder_id, session_id, self.tokens.issue(holder_id, session_id))
+
+    # --- authenticating again, before a sensitive change (the e-mail address) -----------------------
+    async def reauthenticate(self, holder_id: str, session_id: str, password: str, client: str) -> LoginRefused | None:
+        """The logged-in holder types their password again: throttled and counted like a login."""
+        now = self.clock()
+        if refused := await self._throttled(holder_id, client, now):
+            return refused
+        account = await self.store.account(holder_id)
+        if not await self._password_matches(account, password, holder_id, client, now):
+            return WRONG_PASSWORD
+        await self.reauthenticated(session_id)
+        return None
+
+    async def reauthenticated(self, session_id: str) -> None:
+        """This session's holder just proved it again (their password, or a fresh provider login)."""
+        await self.store.mark_reauthenticated(session_id, self.clock().timestamp(), self.reauth_window_s)
+
+    async def recently_authenticated(self, session_id: str) -> bool:
+        at = await self.store.reauthenticated_at(session_id) if session_id else None
+        return at is not None and 0 <= self.clock().timestamp() - at < self.reauth_window_s
 
     async def holder_of(self, session_id: str) -> str | None:
         return await self.store.session_holder(session_id) if session_id else None
@@ -107,8 +148,12 @@ class LogIn:
         holder_id = await self.holder_of(session_id)
         return self.tokens.issue(holder_id, session_id) if holder_id else None
 
-    async def log_out(self, session_id: str) -> None:
+    async def log_out(self, session_id: str) -> str | None:
+        """Close the session; returns the provider's ID token when it was a FranceConnect login (the
+        provider's session is then ended too)."""
+        id_token = await self.store.session_provider_id_token(session_id)
         await self.store.close_session(session_id)
+        return id_token
 
     def session_of_token(self, access_token: str) -> str:
         """The session an access token was issued for ("" if the token is not ours or has expired)."""

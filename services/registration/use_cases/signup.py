@@ -107,11 +107,8 @@ class SignUp:
         self, form: SignupForm, channel: str, client: str | None = None
     ) -> SignupAccepted | SignupThrottled | list[FieldError]:
         now = self.clock()
-        if client is not None:
-            window = self.limits.signup_window_s
-            count = await self.store.count(f"signup:{client}:{int(now.timestamp()) // window}", window)
-            if count > self.limits.signups_per_window:
-                return SignupThrottled(retry_after_s=window - int(now.timestamp()) % window)
+        if client is not None and (throttled := await self.throttled(client, now)):
+            return throttled
         valid = validate_signup(form, now.date(), allow_test_email_domains=self.limits.allow_test_email_domains)
         if isinstance(valid, list):
             return valid
@@ -146,6 +143,14 @@ class SignUp:
         )
         await self.store.save_request(request, details, check)
         return SignupAccepted(request_id)
+
+    async def throttled(self, client: str, now: datetime) -> SignupThrottled | None:
+        """Counts one sign-up from this client address (with a password or with FranceConnect alike)."""
+        window = self.limits.signup_window_s
+        count = await self.store.count(f"signup:{client}:{int(now.timestamp()) // window}", window)
+        if count > self.limits.signups_per_window:
+            return SignupThrottled(retry_after_s=window - int(now.timestamp()) % window)
+        return None
 
     @staticmethod
     def pending_details(valid: ValidSignup, password_hash: str, cgu: CguAcceptance, purpose: str) -> PendingDetails:

@@ -9,13 +9,15 @@ unguessable id in another HttpOnly cookie: the names shown are the provider's, n
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.registration.app.deps import Client, HttpSetup, Reg, Setup
-from services.registration.app.http import set_session_cookie
+from services.registration.app.http import SESSION_COOKIE, set_session_cookie
 from services.registration.app.web.deps import CsrfOk, CurrentHolder, Form, Page
 from services.registration.app.web.rendering import CSRF_FAILED, FormState, PageRenderer, see_other
 from services.registration.app.web.signup import SIGNUP_FIELDS, form_page, to_signup_form, typed_values
@@ -25,13 +27,21 @@ from services.registration.use_cases import Registration
 from services.registration.use_cases.franceconnect import AwaitingConfirmation, Refused
 from services.registration.use_cases.identity import IdentityProviderError, ProviderUnavailable
 from services.registration.use_cases.sessions import LoginAccepted
+from services.registration.use_cases.signup import SignupThrottled
 
 LOGIN_COOKIE = "mcf_fc_login"
+LOGOUT_COOKIE = "mcf_fc_logout"
+LOGGED_OUT = "/deconnexion"  # the post-logout redirect URI registered with the provider
 IDENTITY_COOKIE = "mcf_fc_identity"
 IDENTITY_TTL_S = 1800  # long enough to fill the form, short enough not to linger
 CALLBACK = "/connexion/franceconnect/retour"
 FORM = "/inscription/franceconnect/formulaire"
-Purpose = Literal["login", "signup", "link"]
+Purpose = Literal["login", "signup", "link", "reauth"]
+EMAIL_CHANGE_PAGE = "/mes-droits/courriel"
+LOGOUT_UNVERIFIED = (
+    "Vous êtes déconnecté(e) de Mon Compte Formation, mais le retour de FranceConnect n'a pas pu être vérifié. "
+    "Fermez votre navigateur si vous utilisez un ordinateur partagé."
+)
 FC_OFF = (
     "La connexion avec FranceConnect n'est pas disponible pour le moment. Connectez-vous avec votre numéro de "
     "sécurité sociale et votre mot de passe."
@@ -56,7 +66,7 @@ async def start(page: PageRenderer, reg: Registration, setup: HttpSetup, purpose
     if reg.identity is None:
         return await fc_error(page, FC_OFF, 503)
     try:
-        begun = await reg.identity.begin_login()
+        begun = await reg.identity.begin_login(reauthenticate=purpose == "reauth")
     except IdentityProviderError as exc:
         return await fc_error(page, exc.message, 503)
     response = RedirectResponse(begun.authorization_url, status_code=303)
@@ -86,6 +96,53 @@ async def link_start(page: Page, reg: Reg, setup: Setup, holder: CurrentHolder) 
     return await start(page, reg, setup, "link")
 
 
+@router.get(EMAIL_CHANGE_PAGE + "/franceconnect", response_class=HTMLResponse)
+async def reauth_start(page: Page, reg: Reg, setup: Setup, holder: CurrentHolder) -> Response:
+    """Authenticate again with FranceConnect (``prompt=login``) before changing the address."""
+    if holder is None:
+        return see_other("/connexion?session=expiree")
+    return await start(page, reg, setup, "reauth")
+
+
+async def logout_at_provider(
+    page: PageRenderer, reg: Registration, setup: HttpSetup, id_token: str | None
+) -> Response | None:
+    """After a FranceConnect login's local logout: a page sending the browser to the provider's
+    ``end_session_endpoint`` (``id_token_hint``, ``state``, ``post_logout_redirect_uri``); the ``state``
+    waits in an HttpOnly cookie for the way back. None when there is nothing to end at the provider."""
+    if not id_token or reg.identity is None:
+        return None
+    state = secrets.token_urlsafe(32)
+    try:
+        url = await reg.identity.logout_url(id_token, state)
+    except IdentityProviderError:
+        return None  # the local session is closed; the provider's ends with its own lifetime
+    response = await page.render(
+        "logout_franceconnect.html", title="Déconnexion de FranceConnect", logged_in=False, provider_url=url
+    )
+    response.set_cookie(
+        LOGOUT_COOKIE, state, max_age=600, httponly=True, samesite="lax", secure=setup.secure_cookies,
+        path=LOGGED_OUT,
+    )  # fmt: skip
+    return response
+
+
+async def back_from_provider_logout(request: Request, page: PageRenderer, setup: HttpSetup) -> Response:
+    """The provider sent the browser back to the post-logout URI: its ``state`` must be this browser's."""
+    state, expected = request.query_params.get("state", ""), request.cookies.get(LOGOUT_COOKIE, "")
+    if state or expected:
+        verified = bool(state and expected) and hmac.compare_digest(state.encode(), expected.encode())
+        if verified:
+            response = await page.render("logged_out.html", title="Vous êtes déconnecté(e)", franceconnect=True)
+        else:
+            response = await fc_error(page, LOGOUT_UNVERIFIED, 400, back="/", title="Déconnexion")
+        response.delete_cookie(
+            LOGOUT_COOKIE, path=LOGGED_OUT, secure=setup.secure_cookies, httponly=True, samesite="lax"
+        )
+        return response
+    return await page.render("logged_out.html", title="Vous êtes déconnecté(e)")
+
+
 def logged_in(accepted: LoginAccepted, reg: Registration, setup: HttpSetup, to: str = "/mes-droits") -> Response:
     response = see_other(to)
     set_session_cookie(response, accepted.session_id, max_age=reg.login.session_ttl_s, secure=setup.secure_cookies)
@@ -106,9 +163,17 @@ async def callback(
     if reg.identity is None:
         return await fc_error(page, FC_OFF, 503)
     try:
-        identity = (await reg.identity.complete_login(dict(request.query_params), state or None)).identity
+        completed = await reg.identity.complete_login(dict(request.query_params), state or None)
     except IdentityProviderError as exc:
         return await fc_error(page, exc.message, 503 if isinstance(exc, ProviderUnavailable) else 400)
+    identity = completed.identity
+    if purpose == "reauth":
+        if holder is None:
+            return see_other("/connexion?session=expiree")
+        refused = await reg.franceconnect.reauthenticate(holder, request.cookies.get(SESSION_COOKIE, ""), identity)
+        if isinstance(refused, Refused):
+            return await fc_error(page, refused.message, 403, back=EMAIL_CHANGE_PAGE, title="Confirmation refusée")
+        return see_other(EMAIL_CHANGE_PAGE)
     if purpose == "link":
         if holder is None:
             return see_other("/connexion?session=expiree")
@@ -116,7 +181,7 @@ async def callback(
         if isinstance(linked, Refused):
             return await fc_error(page, linked.message, 409, back="/mes-droits", title="Votre compte n'a pas été lié")
         return see_other(f"/mes-droits?{LINKED_NOTICE}")
-    outcome = await reg.franceconnect.log_in(identity, client)
+    outcome = await reg.franceconnect.log_in(identity, client, completed.id_token)
     if isinstance(outcome, LoginAccepted):
         return logged_in(outcome, reg, setup)
     hold_id = await reg.held_identities.hold(identity, IDENTITY_TTL_S)
@@ -167,6 +232,11 @@ async def signup_submit(
     if isinstance(outcome, Refused):
         state.add("nir", outcome.message, SIGNUP_FIELDS)
         return await identity_form(page, identity, state, 409)
+    if isinstance(outcome, SignupThrottled):
+        state.add(None, outcome.message)
+        throttled = await identity_form(page, identity, state, 429)
+        throttled.headers["Retry-After"] = str(outcome.retry_after_s)
+        return throttled
     await reg.held_identities.release(hold_id)
     if isinstance(outcome, AwaitingConfirmation):
         response = see_other(f"/inscription/{outcome.request_id}/courriel")

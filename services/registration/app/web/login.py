@@ -14,6 +14,7 @@ from services.registration.app.http import (
     set_session_cookie,
 )
 from services.registration.app.web.deps import CsrfOk, CurrentHolder, Form, Page
+from services.registration.app.web.franceconnect import LOGGED_OUT, back_from_provider_logout, logout_at_provider
 from services.registration.app.web.rendering import (
     CSRF_FAILED,
     NIR_MISSING,
@@ -94,13 +95,13 @@ async def logout(request: Request, page: Page, csrf_ok: CsrfOk, reg: Reg, setup:
     if not csrf_ok:
         return await page.render("message.html", 403, title="Déconnexion", message=CSRF_FAILED, back="/mes-droits")
     sid = request.cookies.get(SESSION_COOKIE, "")
-    if sid and len(sid) <= MAX_SESSION_ID_CHARS:
-        await reg.login.log_out(sid)
-    response = see_other("/deconnexion")
+    id_token = await reg.login.log_out(sid) if sid and len(sid) <= MAX_SESSION_ID_CHARS else None
+    # A FranceConnect login ends at the provider too (docs/identity.md); otherwise the page below.
+    response = await logout_at_provider(page, reg, setup, id_token) or see_other(LOGGED_OUT)
     clear_session_cookie(response, secure=setup.secure_cookies)
     return response
 
 
-@router.get("/deconnexion", response_class=HTMLResponse)
-async def logged_out(page: Page) -> HTMLResponse:
-    return await page.render("logged_out.html", title="Vous êtes déconnecté(e)")
+@router.get(LOGGED_OUT, response_class=HTMLResponse)
+async def logged_out(request: Request, page: Page, setup: Setup) -> Response:
+    return await back_from_provider_logout(request, page, setup)

@@ -44,6 +44,8 @@ class MemoryStore:
         self.accounts: dict[str, Account] = {}
         self.resets: dict[str, PasswordReset] = {}
         self.sessions: dict[str, str] = {}
+        self.session_id_tokens: dict[str, str] = {}
+        self.reauthentications: dict[str, float] = {}
         self.logins: dict[str, list[LoginRecord]] = {}
         self.not_me_links: dict[str, str] = {}
         self.counters: dict[str, int] = {}
@@ -113,6 +115,10 @@ class MemoryStore:
         self.written.extend(events)
         self.accounts[account.holder_id] = copy.deepcopy(account)
 
+    async def holder_for_email_change(self, link_sha256: str) -> str | None:
+        pending = (a.holder_id for a in self.accounts.values() if a.email_change_link_sha256 == link_sha256)
+        return next(pending, None)
+
     async def holder_for_subject(self, subject: str) -> str | None:
         linked = (a.holder_id for a in self.accounts.values() if a.franceconnect_subject == subject)
         return next(linked, None)
@@ -141,18 +147,34 @@ class MemoryStore:
         self.resets[reset.reset_id] = replace(reset)
 
     # --- sessions
-    async def open_session(self, sid: str, holder_id: str, ttl_s: int) -> None:
+    async def open_session(self, sid: str, holder_id: str, ttl_s: int, provider_id_token: str = "") -> None:
         self.sessions[sid] = holder_id
+        if provider_id_token:
+            self.session_id_tokens[sid] = provider_id_token
 
     async def session_holder(self, sid: str) -> str | None:
         return self.sessions.get(sid)
 
+    async def session_provider_id_token(self, sid: str) -> str | None:
+        return self.session_id_tokens.get(sid)
+
     async def close_session(self, sid: str) -> None:
         self.sessions.pop(sid, None)
+        self.session_id_tokens.pop(sid, None)
+        self.reauthentications.pop(sid, None)
 
     async def close_all_sessions(self, holder_id: str) -> None:
-        for sid in [s for s, h in self.sessions.items() if h == holder_id]:
-            del self.sessions[sid]
+        await self.close_other_sessions(holder_id, keep_sid="")
+
+    async def close_other_sessions(self, holder_id: str, keep_sid: str) -> None:
+        for sid in [s for s, h in self.sessions.items() if h == holder_id and s != keep_sid]:
+            await self.close_session(sid)
+
+    async def mark_reauthenticated(self, sid: str, at: float, ttl_s: int) -> None:
+        self.reauthentications[sid] = at
+
+    async def reauthenticated_at(self, sid: str) -> float | None:
+        return self.reauthentications.get(sid)
 
     # --- login history
     async def login_history(self, holder_id: str) -> list[LoginRecord]:

@@ -205,3 +205,11 @@ async def test_the_logout_url_is_the_end_session_endpoint() -> None:
     url = await make_client(ScriptedProvider()).logout_url("the-id-token", state="s" * 43)
     assert url.startswith(f"{ISSUER}/session/end?")
     assert dict(parse_qsl(urlsplit(url).query)) == {"id_token_hint": "the-id-token", "state": "s" * 43}
+
+
+async def test_authenticating_again_asks_the_provider_for_a_fresh_login() -> None:
+    client = make_client(ScriptedProvider())
+    usual = dict(parse_qsl(urlsplit((await client.begin_login()).authorization_url).query))
+    again = dict(parse_qsl(urlsplit((await client.begin_login(reauthenticate=True)).authorization_url).query))
+    assert "prompt" not in usual
+    assert again["prompt"] == "login" and again["acr_values"] == "eidas1" and len(again["nonce"]) >= 32

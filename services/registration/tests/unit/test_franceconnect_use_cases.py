@@ -26,7 +26,7 @@ from services.registration.use_cases.franceconnect import (
     UnknownIdentity,
 )
 from services.registration.use_cases.sessions import LoginAccepted
-from services.registration.use_cases.signup import SignupAccepted
+from services.registration.use_cases.signup import SignupAccepted, SignupThrottled
 
 CHLOE = VerifiedIdentity(
     subject="b6048e95bb134ec5b1d1e1fa69f287172e91722b9354d637a1bcf2ebb0fd2ef5v1",  # FranceConnect's shape
@@ -247,3 +247,15 @@ async def test_the_answer_does_not_tell_a_nir_with_an_account_from_one_without()
         await with_pending.reg.signup.sign_up(form(), "web")
         for w in (fresh, with_account, with_pending):
             assert type(await w.reg.franceconnect.sign_up(CHLOE, fc_form(email=email), CLIENT)) is expected
+
+
+async def test_sign_ups_with_franceconnect_share_the_per_address_limit_of_password_sign_ups() -> None:
+    w = world(signups_per_address=2)
+    assert isinstance(await w.reg.signup.sign_up(form(), "web", client=CLIENT.address), SignupAccepted)
+    refused = await w.reg.franceconnect.sign_up(BORN_IN_LYON, fc_form(), CLIENT)
+    assert isinstance(refused, Refused)  # counted even when refused
+    throttled = await w.reg.franceconnect.sign_up(CHLOE, fc_form(), CLIENT)
+    assert isinstance(throttled, SignupThrottled) and 0 < throttled.retry_after_s <= 600
+    assert [m for m in w.mails() if m["kind"] == "welcome"] == []  # no account opened
+    other_address = replace(CLIENT, address="198.51.100.20")
+    assert isinstance(await w.reg.franceconnect.sign_up(CHLOE, fc_form(), other_address), LoginAccepted)

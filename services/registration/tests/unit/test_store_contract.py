@@ -169,6 +169,40 @@ async def test_sessions_close_one_by_one_or_all_at_once(subject: Subject) -> Non
     assert await store.session_holder("s2") is None and await store.session_holder("s3") == "holder-2"
 
 
+async def test_other_sessions_close_and_the_kept_one_keeps_its_provider_token_and_reauthentication(
+    subject: Subject,
+) -> None:
+    store = subject.store
+    await store.open_session("s1", "holder-1", 60, provider_id_token="id-token-1")
+    await store.open_session("s2", "holder-1", 60)
+    await store.open_session("s3", "holder-2", 60)
+    assert await store.session_provider_id_token("s1") == "id-token-1"
+    assert await store.session_provider_id_token("s2") is None
+    await store.mark_reauthenticated("s1", 1234.5, 60)
+    assert await store.reauthenticated_at("s1") == 1234.5 and await store.reauthenticated_at("s2") is None
+    await store.close_other_sessions("holder-1", keep_sid="s1")
+    assert await store.session_holder("s2") is None and await store.session_holder("s3") == "holder-2"
+    assert await store.session_holder("s1") == "holder-1"
+    assert await store.session_provider_id_token("s1") == "id-token-1"
+    await store.close_session("s1")
+    assert await store.session_provider_id_token("s1") is None and await store.reauthenticated_at("s1") is None
+
+
+async def test_a_pending_email_change_is_found_by_its_link(subject: Subject) -> None:
+    store = subject.store
+    account = Account("holder-1", "1900575123456", "Léa", "Martin", "l@x.org", "h", "1990-05", NOW.isoformat(), "r")
+    account.email_change_to, account.email_change_link_sha256 = "new@x.org", "e" * 64
+    account.email_change_expires_at = (NOW + timedelta(hours=1)).isoformat()
+    await store.save_account(account)
+    assert await store.holder_for_email_change("e" * 64) == "holder-1"
+    assert await store.holder_for_email_change("f" * 64) is None
+    account.email_change_link_sha256 = "f" * 64
+    await store.save_account(account)
+    assert await store.holder_for_email_change("f" * 64) == "holder-1"
+    found = await store.account("holder-1")
+    assert found is not None and found.email_change_link_sha256 == "f" * 64  # the account's hash decides
+
+
 async def test_the_login_history_keeps_the_newest_logins_and_writes_the_alert_with_one(subject: Subject) -> None:
     store = subject.store
     logins = [LoginRecord(f"2026-11-{day:02d}T09:00:00+00:00", "password", "Firefox", "Linux", "192.0.2.0/24")
