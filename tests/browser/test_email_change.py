@@ -5,18 +5,16 @@ playing FranceConnect. Our pages are screenshotted and audited with axe-core."""
 from __future__ import annotations
 
 import re
-import uuid
 
 import httpx
 import pytest
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import Pages
-from tests.browser.test_franceconnect_journey import at_provider, fill_franceconnect_form, log_in_with_password
+from tests.browser.test_franceconnect_journey import at_provider, log_in_with_password, signed_up_with_franceconnect
 from tests.browser.test_holder_journey import activated_holder
 from tests.conftest import Platform
 from tests.support.franceconnect import claims_of
-from tests.support.journey import Holder
 
 pytestmark = pytest.mark.integration
 
@@ -76,13 +74,7 @@ async def test_a_holder_changes_the_address_after_typing_the_password_again(
 async def test_a_franceconnect_holder_confirms_with_franceconnect_then_logs_out_of_it_too(
     platform: Platform, page: Page, pages: Pages
 ) -> None:
-    holder, subject = Holder.new("fc-logout"), f"fc-{uuid.uuid4()}"
-    await page.goto(platform.gateway + "/inscription/franceconnect")
-    await at_provider(page, pages, subject, claims_of(holder.nir, holder.email))
-    await page.wait_for_url("**/inscription/franceconnect/formulaire")
-    await fill_franceconnect_form(page, holder)
-    await page.get_by_role("button", name="Créer mon compte").click()
-    await page.wait_for_url("**/mes-droits")
+    holder, subject = await signed_up_with_franceconnect(page, pages, platform, "fc-logout")
     await page.get_by_role("button", name="Se déconnecter").click()
     await page.wait_for_url("**/deconnexion")  # a session opened by the sign-up: nothing to end at the provider
     await page.goto(platform.gateway + "/connexion")

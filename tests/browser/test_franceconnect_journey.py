@@ -65,6 +65,18 @@ async def fill_franceconnect_form(page: Page, holder: Holder) -> None:
     await page.get_by_label(re.compile("J'ai lu et j'accepte")).check()
 
 
+async def signed_up_with_franceconnect(page: Page, pages: Pages, platform: Platform, tag: str) -> tuple[Holder, str]:
+    """A new holder signs up with FranceConnect, keeping the provider's e-mail: logged in on "Mes droits"."""
+    holder, subject = Holder.new(tag), f"fc-{uuid.uuid4()}"
+    await page.goto(platform.gateway + "/inscription/franceconnect")
+    await at_provider(page, pages, subject, claims_of(holder.nir, holder.email))
+    await page.wait_for_url("**/inscription/franceconnect/formulaire")
+    await fill_franceconnect_form(page, holder)
+    await page.get_by_role("button", name="Créer mon compte").click()
+    await page.wait_for_url("**/mes-droits")
+    return holder, subject
+
+
 async def test_sign_up_with_franceconnect_then_log_in_with_it(platform: Platform, page: Page, pages: Pages) -> None:
     holder, subject = Holder.new("fc-signup"), f"fc-{uuid.uuid4()}"
     await page.goto(platform.gateway + "/inscription")
@@ -214,13 +226,7 @@ async def test_a_linked_identity_still_logs_in_after_registrations_redis_is_rebu
     platform: Platform, page: Page, pages: Pages
 ) -> None:
     """The link subject → holder lives in the account records of the state topic: a wiped Redis gets it back."""
-    holder, subject = Holder.new("fc-wipe"), f"fc-{uuid.uuid4()}"
-    await page.goto(platform.gateway + "/inscription/franceconnect")
-    await at_provider(page, pages, subject, claims_of(holder.nir, holder.email))
-    await page.wait_for_url("**/inscription/franceconnect/formulaire")
-    await fill_franceconnect_form(page, holder)
-    await page.get_by_role("button", name="Créer mon compte").click()
-    await page.wait_for_url("**/mes-droits")
+    holder, subject = await signed_up_with_franceconnect(page, pages, platform, "fc-wipe")
 
     reg = Redis.from_url(platform.redis_url("registration"))
     try:

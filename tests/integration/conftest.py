@@ -1,10 +1,12 @@
-"""Fixtures of the integration tests: a service restarted with extra settings, then restored."""
+"""Fixtures of the integration tests: a service restarted with extra settings, then restored; registration's
+Redis, and its per-address login failures forgotten around a test."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
+from redis.asyncio import Redis
 
 from tests.conftest import TEST_ENV, Platform, local_services  # type: ignore[attr-defined]  # deploy/local/launcher.py
 
@@ -25,3 +27,27 @@ def restart_with(platform: Platform) -> Iterator[Restart]:
     yield restart
     if changed:
         platform.restart(*sorted(changed))
+
+
+@pytest.fixture
+async def reg_redis(platform: Platform) -> AsyncIterator[Redis]:
+    redis = Redis.from_url(platform.redis_url("registration"))
+    try:
+        yield redis
+    finally:
+        await redis.aclose()
+
+
+async def forget_address_failures(redis: Redis) -> None:
+    keys = [key async for key in redis.scan_iter(match="reg:fail:addr:*")]
+    if keys:
+        await redis.delete(*keys)
+
+
+@pytest.fixture
+async def fresh_client_address(reg_redis: Redis) -> AsyncIterator[None]:
+    """Every request of the suite reaches registration from nginx's one address: the per-address login
+    failures of a test are forgotten before and after it (as if each test were another client)."""
+    await forget_address_failures(reg_redis)
+    yield
+    await forget_address_failures(reg_redis)

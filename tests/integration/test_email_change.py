@@ -9,7 +9,6 @@ is warned, and its "Ce n'était pas moi" puts it back and sends the reset there.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -19,22 +18,11 @@ from tests.browser.test_holder_journey import activated_holder
 from tests.conftest import Platform
 from tests.support.kafka import eventually
 
-pytestmark = pytest.mark.integration
+# The wrong password below counts against nginx's address, which the whole suite shares.
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("fresh_client_address")]
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 LINK = re.compile(r"https?://[^\s\"'<>]+\?token=[A-Za-z0-9_\-]+")
-
-
-@pytest.fixture
-async def reg_redis(platform: Platform) -> AsyncIterator[Redis]:
-    redis = Redis.from_url(platform.redis_url("registration"))
-    try:
-        yield redis
-    finally:
-        keys = [key async for key in redis.scan_iter(match="reg:fail:addr:*")]
-        if keys:  # the wrong password below counted against nginx's address, shared by the whole suite
-            await redis.delete(*keys)
-        await redis.aclose()
 
 
 async def post_form(http: httpx.AsyncClient, page: str, action: str, fields: dict[str, str]) -> httpx.Response:

@@ -39,7 +39,7 @@ from tests.support.journey import (
 )
 from tests.support.kafka import eventually, read_topic
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("fresh_client_address")]
 
 API = "/api/v1"
 NEW_PASSWORD = "Nouvelle-Trompette-9"
@@ -53,28 +53,6 @@ FRENCH = re.compile(r"[éèàêçù]|\b(le|la|les|votre|vous|de|du|des)\b", re.I
 async def http(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=platform.gateway, timeout=30) as client:
         yield client
-
-
-@pytest.fixture
-async def reg_redis(platform: Platform) -> AsyncIterator[Redis]:
-    redis = Redis.from_url(platform.redis_url("registration"))
-    try:
-        yield redis
-    finally:
-        await redis.aclose()
-
-
-async def forget_address_failures(redis: Redis) -> None:
-    keys = [key async for key in redis.scan_iter(match="reg:fail:addr:*")]
-    if keys:
-        await redis.delete(*keys)
-
-
-@pytest.fixture(autouse=True)
-async def fresh_client_address(reg_redis: Redis) -> AsyncIterator[None]:
-    await forget_address_failures(reg_redis)
-    yield
-    await forget_address_failures(reg_redis)
 
 
 async def pass_check(platform: Platform, http: httpx.AsyncClient, request_id: str) -> None:
