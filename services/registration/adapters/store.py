@@ -333,12 +333,19 @@ class RegistrationStore:
         pipe.expire(key, keep_s)
         await pipe.execute()
 
-    async def save_not_me_link(self, token_sha256: str, holder_id: str, ttl_s: int) -> None:
-        await self._r.set(f"reg:notme:{token_sha256}", holder_id, ex=max(1, ttl_s))
+    async def save_not_me_link(self, token_sha256: str, holder_id: str, sent_to: str, ttl_s: int) -> None:
+        value = json.dumps({"holder_id": holder_id, "sent_to": sent_to})
+        await self._r.set(f"reg:notme:{token_sha256}", value, ex=max(1, ttl_s))
 
-    async def use_not_me_link(self, token_sha256: str) -> str | None:
+    async def use_not_me_link(self, token_sha256: str) -> tuple[str, str] | None:
         raw = await self._r.getdel(f"reg:notme:{token_sha256}")
-        return as_text(raw) if raw else None
+        if not raw:
+            return None
+        text = as_text(raw)
+        if not text.startswith("{"):  # a link recorded before the address was kept with it
+            return text, ""
+        link = json.loads(text)
+        return str(link["holder_id"]), str(link["sent_to"])
 
     async def failures(self, key: str, since: float) -> list[float]:
         await self._r.zremrangebyscore(f"reg:fail:{key}", "-inf", since)

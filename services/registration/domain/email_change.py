@@ -3,9 +3,7 @@
     holder (authenticated again ≤ RECENT_AUTH) ──request──▶ pending: the new address, its link's hash
                                                           and expiry (a newer request replaces it)
     new mailbox ──link──▶ confirm                         the address changes; the previous one is kept
-                                                          with the hash of the warning's "Ce n'était
-                                                          pas moi" link
-    previous mailbox ──"Ce n'était pas moi"──▶ undo       the previous address is the account's again
+    previous mailbox ──"Ce n'était pas moi"──▶ restore    the previous address is the account's again
 
 The pending request and the previous address are fields of the account, so they travel on registration's
 private state topic with it and come back after a Redis wipe. Every refusal carries its French sentence.
@@ -80,7 +78,7 @@ def request_change(account: Account, new_email: str, link_sha256: str, expires_a
     account.email_change_expires_at = expires_at.isoformat()
 
 
-def confirm_change(account: Account, link_sha256: str, not_me_sha256: str, now: datetime) -> EmailChanged:
+def confirm_change(account: Account, link_sha256: str, now: datetime) -> EmailChanged:
     """The new mailbox followed its link: the address changes. Raises EmailChangeLinkInvalid."""
     pending, expected, expires = (
         account.email_change_to,
@@ -93,7 +91,7 @@ def confirm_change(account: Account, link_sha256: str, not_me_sha256: str, now: 
         raise EmailChangeLinkInvalid()
     changed = EmailChanged(previous_email=account.email, new_email=pending)
     account.email = pending
-    account.previous_email, account.previous_email_not_me_sha256 = changed.previous_email, not_me_sha256
+    account.previous_email = changed.previous_email
     cancel_pending(account)
     return changed
 
@@ -103,16 +101,17 @@ def cancel_pending(account: Account) -> None:
     account.email_change_to = account.email_change_link_sha256 = account.email_change_expires_at = None
 
 
-def undo_if_warned(account: Account, not_me_sha256: str) -> bool:
-    """ "Ce n'était pas moi" from the previous address's warning: that address is the account's again.
+def restore_previous_address(account: Account, sent_to: str) -> bool:
+    """ "Ce n'était pas moi" from a link mailed to the address a change replaced (the change's warning, or
+    a new-login alert sent before it): that address is the account's again.
 
-    Only that link does it (a new-login alert sent to the new address changes no address). The holder of
-    the previous mailbox proved it; the real product makes the same trade (the previous address is the one
-    the account was known by), and the reset that follows goes to it."""
-    expected = account.previous_email_not_me_sha256
-    if not account.previous_email or not expected or not hmac.compare_digest(expected, not_me_sha256):
+    Whoever follows it holds the previous mailbox, the address the account was known by: the real products
+    make the same trade, and the reset that follows goes there. A link mailed to the new address changes
+    no address."""
+    previous = account.previous_email
+    if not previous or not sent_to or sent_to.casefold() != previous.casefold():
         return False
-    account.email = account.previous_email
-    account.previous_email = account.previous_email_not_me_sha256 = None
+    account.email = previous
+    account.previous_email = None
     cancel_pending(account)
     return True

@@ -57,13 +57,12 @@ class Account:
     identity_verified_by: str | None = None
     identity_verified_at: str | None = None
     # A change of address (domain/email_change.py): the one pending request (its address, the hash of the
-    # link mailed to it and when that link dies), then, once it took effect, the address it replaced and
-    # the hash of the "Ce n'était pas moi" link mailed there (that link puts the previous address back).
+    # link mailed to it and when that link dies), then, once it took effect, the address it replaced (a
+    # "Ce n'était pas moi" link mailed there puts it back).
     email_change_to: str | None = None
     email_change_link_sha256: str | None = None
     email_change_expires_at: str | None = None
     previous_email: str | None = None
-    previous_email_not_me_sha256: str | None = None
 
     @property
     def has_password(self) -> bool:

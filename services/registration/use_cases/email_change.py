@@ -111,10 +111,13 @@ class EmailChanges:
             account = await self.store.account(holder_id)
             if account is None:
                 raise EmailChangeLinkInvalid()
-            warning_id = f"email_changed:{holder_id[:16]}:{secrets.token_urlsafe(12)}"
-            changed = confirm_change(account, link, self.mails.link_hash(warning_id), now)
+            changed = confirm_change(account, link, now)
             warning = await self.alerts.warn(
-                "email_changed", warning_id, account, to=changed.previous_email, attempted_at=now
+                "email_changed",
+                f"email_changed:{holder_id[:16]}:{secrets.token_urlsafe(12)}",
+                account,
+                to=changed.previous_email,
+                attempted_at=now,
             )
             await self.store.save_account(account, warning)
         kept = session_id if session_id and await self.store.session_holder(session_id) == holder_id else ""

@@ -4,8 +4,8 @@
                            seen before: the "Ce n'était pas moi" link's hash recorded, then
                            ──MailRequested(new_login)──▶ mailer, then the login added to the history
     holder ──link──▶ not_me  the link is used once: the password stops working, every session is closed
-                           and a reset starts ──MailRequested(password_reset)──▶ mailer; the link of an
-                           address change's warning (``email_change.py``) puts the previous address back
+                           and a reset starts ──MailRequested(password_reset)──▶ mailer; a link mailed
+                           to the address an e-mail change replaced (``email_change.py``) puts it back
 
 The history and the links live in Redis like sessions (short-lived, not rebuilt after a wipe: the first
 login after a wipe is then not "new", as the first login of an account).
@@ -20,7 +20,7 @@ from typing import Literal, Protocol
 
 from contracts.links import token_hash
 from eventing.publishing import OutgoingEvent
-from services.registration.domain.email_change import cancel_pending, undo_if_warned
+from services.registration.domain.email_change import cancel_pending, restore_previous_address
 from services.registration.domain.login_history import (
     KEPT_FOR,
     KEPT_LOGINS,
@@ -97,7 +97,9 @@ class LoginAlerts:
             login_client=login_client,
         )
         assert order.link_sha256 is not None
-        await self.store.save_not_me_link(order.link_sha256, account.holder_id, int(self.link_lifetime.total_seconds()))
+        await self.store.save_not_me_link(
+            order.link_sha256, account.holder_id, to, int(self.link_lifetime.total_seconds())
+        )
         return order.event
 
     async def history(self, holder_id: str) -> list[LoginRecord]:
@@ -108,19 +110,19 @@ class LoginAlerts:
         """ "Ce n'était pas moi": false for an unknown, expired or used link (nothing happens then)."""
         if not 16 <= len(token) <= 200:
             return False
-        link = token_hash(token)
-        holder_id = await self.store.use_not_me_link(link)
-        if holder_id is None:
+        found = await self.store.use_not_me_link(token_hash(token))
+        if found is None:
             return False
+        holder_id, sent_to = found
         async with self.store.locked(f"holder:{holder_id}", wait_s=LOCK_WAIT_S):
             account = await self.store.account(holder_id)
             if account is None:
                 return False
             # Whoever logged in knows the password: it stops working now, and the reset chooses another.
             account.password_hash = ""
-            # The warning of an address change puts the previous address back (the reset goes there); a
-            # change the intruder asked for and that is still pending dies with its link.
-            undo_if_warned(account, link)
+            # A link mailed to the address a change replaced puts it back (the reset goes there); a change
+            # the intruder asked for and that is still pending dies with its link.
+            restore_previous_address(account, sent_to)
             cancel_pending(account)
             account.sessions_valid_after = self.clock().timestamp()
             await self.store.save_account(account)

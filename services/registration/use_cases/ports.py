@@ -108,9 +108,13 @@ class LoginHistory(Protocol):
         """Write ``events`` (the alert's mail), then add the login: ``keep`` at most, for ``keep_s``."""
         ...
 
-    async def save_not_me_link(self, token_sha256: str, holder_id: str, ttl_s: int) -> None: ...
-    async def use_not_me_link(self, token_sha256: str) -> str | None:
-        """The holder a "Ce n'était pas moi" link names, once: a used or unknown link names nobody."""
+    async def save_not_me_link(self, token_sha256: str, holder_id: str, sent_to: str, ttl_s: int) -> None:
+        """``sent_to``: the address the link was mailed to (the one who follows it holds that mailbox)."""
+        ...
+
+    async def use_not_me_link(self, token_sha256: str) -> tuple[str, str] | None:
+        """The holder a "Ce n'était pas moi" link names and the address it was sent to, once: a used or
+        unknown link names nobody."""
         ...
 
 

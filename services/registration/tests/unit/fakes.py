@@ -47,7 +47,7 @@ class MemoryStore:
         self.session_id_tokens: dict[str, str] = {}
         self.reauthentications: dict[str, float] = {}
         self.logins: dict[str, list[LoginRecord]] = {}
-        self.not_me_links: dict[str, str] = {}
+        self.not_me_links: dict[str, tuple[str, str]] = {}
         self.counters: dict[str, int] = {}
         self.claims: set[str] = set()
         self.fails: dict[str, list[float]] = {}
@@ -186,10 +186,10 @@ class MemoryStore:
         self.written.extend(events)
         self.logins[holder_id] = [login, *self.logins.get(holder_id, [])][:keep]
 
-    async def save_not_me_link(self, token_sha256: str, holder_id: str, ttl_s: int) -> None:
-        self.not_me_links[token_sha256] = holder_id
+    async def save_not_me_link(self, token_sha256: str, holder_id: str, sent_to: str, ttl_s: int) -> None:
+        self.not_me_links[token_sha256] = (holder_id, sent_to)
 
-    async def use_not_me_link(self, token_sha256: str) -> str | None:
+    async def use_not_me_link(self, token_sha256: str) -> tuple[str, str] | None:
         return self.not_me_links.pop(token_sha256, None)
 
     # --- throttles

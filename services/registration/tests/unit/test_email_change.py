@@ -164,6 +164,25 @@ async def test_not_me_from_the_old_address_puts_it_back_closes_sessions_and_send
     assert await w.reg.resets.confirm_reset(w.token_of(reset), NEW_PASSWORD, NEW_PASSWORD) == []
 
 
+async def test_the_new_login_alert_an_intruder_caused_before_changing_the_address_also_takes_it_back() -> None:
+    w = world()
+    holder_id = await active_holder(w)
+    await logged_in(w)  # the holder's own device
+    chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0"
+    intruder = await w.reg.login.log_in(BODY, PASSWORD, "198.51.100.20", chrome)
+    assert isinstance(intruder, LoginAccepted)
+    [alert] = mails_of(w, "new_login")  # to the holder's address, before the intruder changes it
+    await w.reg.login.reauthenticate(holder_id, intruder.session_id, PASSWORD, "198.51.100.20")
+    await w.reg.email_changes.request(holder_id, intruder.session_id, NEW, NEW)
+    await w.reg.email_changes.confirm(w.token_of(mails_of(w, "email_change")[0]), intruder.session_id)
+
+    assert await w.reg.alerts.not_me(w.token_of(alert))
+    account = await w.store.account(holder_id)
+    assert account is not None and account.email == OLD
+    assert mails_of(w, "password_reset")[-1]["to"] == OLD
+    assert await w.reg.login.holder_of(intruder.session_id) is None
+
+
 async def test_a_new_login_alert_at_the_new_address_changes_no_address() -> None:
     w = world()
     holder_id, session = await verified_session(w)

@@ -215,11 +215,11 @@ async def test_the_login_history_keeps_the_newest_logins_and_writes_the_alert_wi
     assert [e.key for e in subject.written()] == [b"alert"]
 
 
-async def test_a_not_me_link_names_its_holder_once(subject: Subject) -> None:
+async def test_a_not_me_link_names_its_holder_and_its_address_once(subject: Subject) -> None:
     store = subject.store
-    await store.save_not_me_link("d" * 64, "holder-1", 60)
+    await store.save_not_me_link("d" * 64, "holder-1", "l@x.org", 60)
     assert await store.use_not_me_link("e" * 64) is None
-    assert await store.use_not_me_link("d" * 64) == "holder-1"
+    assert await store.use_not_me_link("d" * 64) == ("holder-1", "l@x.org")
     assert await store.use_not_me_link("d" * 64) is None
 
 
