@@ -20,12 +20,30 @@ from .money import ZERO, eur
 from .parameters import CecCategory, RightsParameters
 from .policy import Fund, RulesPolicy
 from .prevention import reserved_for_training
-from .undo import APPENDED, SET_ATTRIBUTE, LoggedDict, LoggedSet, UndoLog
+from .undo import APPENDED, SET_ATTRIBUTE, SET_ITEM, LoggedDict, LoggedSet, UndoLog
 
 # Accounts and kinds by name in the journal: a tuple of plain values is not followed by the garbage
 # collector, which dominated long histories.
 _ACCOUNT_NAME = {account: str(account.value) for account in Account}
 _KIND_NAME = {kind: str(kind.value) for kind in LineKind}
+
+# The state before the first event (values are immutable; containers are made per projection).
+_INITIAL_VALUES: dict[str, object] = {
+    "latest_year_ceiling": None,
+    "low_qualification": (),
+    "legacy_hours": None,
+    "legacy_eur": ZERO,
+    "dif_hours": 0,
+    "cec_acquired": ZERO,
+    "c2p_acquired": 0,
+    "c2p_acquired_under_cap": 0,
+    "c2p_used_training": 0,
+    "c2p_used_retirement": 0,
+    "retired_on": None,
+    "last_effective": None,
+}
+_ZERO_TOTALS = {account: Decimal(0) for account in Account}
+_ZERO_RESERVED = {fund: ZERO for fund in Fund}
 
 
 class Projection:
@@ -65,47 +83,42 @@ class Projection:
 
     def __init__(self, holder: Holder, parameters: RightsParameters, policy: RulesPolicy) -> None:
         log = UndoLog()
-        init = object.__setattr__  # not logged: nothing to undo before the first event
-        init(self, "undo", log)
-        init(self, "holder", holder)
-        init(self, "parameters", parameters)
-        init(self, "policy", policy)
-        # Each account's balance, and every history line in replay order as a plain tuple (account,
-        # date, kind, details, amount, event_id): HistoryLine objects are made when the history is read.
-        init(self, "totals", LoggedDict[Account, Decimal](log, {account: Decimal(0) for account in Account}))
-        init(self, "journal", [])
-        init(self, "years", LoggedDict[int, YearFacts](log))
-        init(self, "year_credited", LoggedDict[int, Decimal](log))
-        init(self, "latest_year_ceiling", None)
-        init(self, "low_qualification", ())
-        init(self, "legacy_hours", None)
-        init(self, "legacy_eur", ZERO)
-        init(self, "dif_hours", 0)
-        init(self, "cec_awarded", LoggedSet[tuple[int, CecCategory]](log))
-        init(self, "cec_acquired", ZERO)
-        init(self, "c2p_acquired", 0)
-        init(self, "c2p_acquired_under_cap", 0)
-        init(self, "c2p_year_points", LoggedDict[int, int](log))
-        init(self, "c2p_used_training", 0)
-        init(self, "c2p_used_retirement", 0)
-        init(self, "public_credited", LoggedDict[int, int](log))
-        init(self, "retired_on", None)
-        init(self, "cec_measures", LoggedDict[tuple[int, CecCategory], tuple[Decimal, ...]](log))
-        init(self, "bookings", LoggedDict[str, Booking](log))
-        init(self, "reserved", LoggedDict[Fund, Decimal](log, {fund: ZERO for fund in Fund}))
-        init(self, "last_effective", None)
+        # Set in one go, not logged (nothing to undo before the first event): a holder's first event
+        # pays for this, so it matters when there are many holders with few events each.
+        self.__dict__.update(
+            _INITIAL_VALUES,
+            undo=log,
+            holder=holder,
+            parameters=parameters,
+            policy=policy,
+            # Each account's balance, and every history line in replay order as a plain tuple (account,
+            # date, kind, details, amount, event_id): HistoryLine objects are made when it is read.
+            totals=LoggedDict(log, "totals", _ZERO_TOTALS),
+            journal=[],
+            years=LoggedDict(log, "years"),
+            year_credited=LoggedDict(log, "year_credited"),
+            cec_awarded=LoggedSet(log, "cec_awarded"),
+            c2p_year_points=LoggedDict(log, "c2p_year_points"),
+            public_credited=LoggedDict(log, "public_credited"),
+            cec_measures=LoggedDict(log, "cec_measures"),
+            bookings=LoggedDict(log, "bookings"),
+            reserved=LoggedDict(log, "reserved", _ZERO_RESERVED),
+        )
 
     def __setattr__(self, name: str, value: object) -> None:
-        self.undo.entries += (self, name, self.__dict__[name], SET_ATTRIBUTE)
+        self.undo.entries += (None, name, self.__dict__[name], SET_ATTRIBUTE)
         object.__setattr__(self, name, value)
 
     # --- changing (by the rules) ---------------------------------------------------------------
     def post(
         self, account: Account, on: date, kind: LineKind, details: tuple[Detail, ...], amount: Decimal, event_id: str
     ) -> None:
-        self.totals[account] += amount
-        self.journal.append((_ACCOUNT_NAME[account], on, _KIND_NAME[kind], details, amount, event_id))
-        self.undo.entries += (self.journal, None, None, APPENDED)
+        # The logged dict's set and the append, logged in one step (this runs for nearly every event).
+        totals, journal = self.totals, self.journal
+        old = totals[account]
+        self.undo.entries += ("totals", account, old, SET_ITEM, "journal", None, None, APPENDED)
+        dict.__setitem__(totals, account, old + amount)
+        journal.append((_ACCOUNT_NAME[account], on, _KIND_NAME[kind], details, amount, event_id))
 
     def facts_to_change(self, year: int) -> YearFacts:
         """The year's facts, as a fresh copy stored in their place: stored facts are never changed in
