@@ -94,7 +94,9 @@ def nearly_sorted(events: list[RightsEvent], window: int, rnd: random.Random) ->
 
 
 def timed(run: Callable[[], object]) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of this process)."""
+    """(wall seconds, CPU seconds of this process). The run starts after a collection, so that what earlier
+    runs left is not collected on its time."""
+    gc.collect()
     start, cpu = time.perf_counter(), time.process_time()
     run()
     return time.perf_counter() - start, time.process_time() - cpu
@@ -143,6 +145,18 @@ def contract_messages(count: int) -> list[bytes]:
     ]
 
 
+def one_holder_lines(size: int, rnd: random.Random) -> None:
+    events = history(size, rnd)
+    shuffled = list(events)
+    rnd.shuffle(shuffled)
+    n = len(events)
+    near = nearly_sorted(events, 20, rnd)
+    line(f"one holder, replay in order ({size:,})", n, timed(partial(HolderRights.replay, HOLDER, events)))
+    line(f"one holder, replay shuffled ({size:,})", n, timed(partial(HolderRights.replay, HOLDER, shuffled)))
+    line(f"one holder, record one by one in order ({size:,})", n, timed(partial(one_by_one, events)))
+    line(f"one holder, one by one, each moved ≤ 20 places ({size:,})", n, timed(partial(one_by_one, near)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
@@ -162,15 +176,7 @@ def main() -> None:
     print("| run | events | wall time | CPU time | events/s (CPU) | ratio to 100 000/s |")
     print("|---|---|---|---|---|---|")
     for size in args.sizes:
-        events = history(size, rnd)
-        shuffled = list(events)
-        rnd.shuffle(shuffled)
-        n = len(events)
-        near = nearly_sorted(events, 20, rnd)
-        line(f"one holder, replay in order ({size:,})", n, timed(partial(HolderRights.replay, HOLDER, events)))
-        line(f"one holder, replay shuffled ({size:,})", n, timed(partial(HolderRights.replay, HOLDER, shuffled)))
-        line(f"one holder, record one by one in order ({size:,})", n, timed(partial(one_by_one, events)))
-        line(f"one holder, one by one, each moved ≤ 20 places ({size:,})", n, timed(partial(one_by_one, near)))
+        one_holder_lines(size, rnd)  # (its histories are dropped before the next lines)
     small = history(args.shuffled_one_by_one, rnd)
     small_shuffled = list(small)
     rnd.shuffle(small_shuffled)
