@@ -27,21 +27,6 @@ from .undo import APPENDED, SET_ATTRIBUTE, SET_ITEM, LoggedDict, LoggedSet, Undo
 _ACCOUNT_NAME = {account: str(account.value) for account in Account}
 _KIND_NAME = {kind: str(kind.value) for kind in LineKind}
 
-# The state before the first event (values are immutable; containers are made per projection).
-_INITIAL_VALUES: dict[str, object] = {
-    "latest_year_ceiling": None,
-    "low_qualification": (),
-    "legacy_hours": None,
-    "legacy_eur": ZERO,
-    "dif_hours": 0,
-    "cec_acquired": ZERO,
-    "c2p_acquired": 0,
-    "c2p_acquired_under_cap": 0,
-    "c2p_used_training": 0,
-    "c2p_used_retirement": 0,
-    "retired_on": None,
-    "last_effective": None,
-}
 _ZERO_TOTALS = {account: Decimal(0) for account in Account}
 _ZERO_RESERVED = {fund: ZERO for fund in Fund}
 
@@ -62,51 +47,48 @@ class Projection:
     journal: list[tuple[str, date, str, tuple[Detail, ...], Decimal, str]]
     years: LoggedDict[int, YearFacts]
     year_credited: LoggedDict[int, Decimal]
-    latest_year_ceiling: tuple[int, Decimal] | None
-    low_qualification: tuple[LowQualificationPeriod, ...]
-    legacy_hours: int | None
-    legacy_eur: Decimal
-    dif_hours: int
+    latest_year_ceiling: tuple[int, Decimal] | None = None
+    low_qualification: tuple[LowQualificationPeriod, ...] = ()
+    legacy_hours: int | None = None
+    legacy_eur: Decimal = ZERO
+    dif_hours: int = 0
     cec_awarded: LoggedSet[tuple[int, CecCategory]]
-    cec_acquired: Decimal
-    c2p_acquired: int
-    c2p_acquired_under_cap: int
+    cec_acquired: Decimal = ZERO
+    c2p_acquired: int = 0
+    c2p_acquired_under_cap: int = 0
     c2p_year_points: LoggedDict[int, int]
-    c2p_used_training: int
-    c2p_used_retirement: int
+    c2p_used_training: int = 0
+    c2p_used_retirement: int = 0
     public_credited: LoggedDict[int, int]
-    retired_on: date | None
+    retired_on: date | None = None
     cec_measures: LoggedDict[tuple[int, CecCategory], tuple[Decimal, ...]]
     bookings: LoggedDict[str, Booking]
     reserved: LoggedDict[Fund, Decimal]
-    last_effective: date | None
+    last_effective: date | None = None
 
     def __init__(self, holder: Holder, parameters: RightsParameters, policy: RulesPolicy) -> None:
         log = UndoLog()
-        # Set in one go, not logged (nothing to undo before the first event): a holder's first event
-        # pays for this, so it matters when there are many holders with few events each.
-        self.__dict__.update(
-            _INITIAL_VALUES,
-            undo=log,
-            holder=holder,
-            parameters=parameters,
-            policy=policy,
-            # Each account's balance, and every history line in replay order as a plain tuple (account,
-            # date, kind, details, amount, event_id): HistoryLine objects are made when it is read.
-            totals=LoggedDict(log, "totals", _ZERO_TOTALS),
-            journal=[],
-            years=LoggedDict(log, "years"),
-            year_credited=LoggedDict(log, "year_credited"),
-            cec_awarded=LoggedSet(log, "cec_awarded"),
-            c2p_year_points=LoggedDict(log, "c2p_year_points"),
-            public_credited=LoggedDict(log, "public_credited"),
-            cec_measures=LoggedDict(log, "cec_measures"),
-            bookings=LoggedDict(log, "bookings"),
-            reserved=LoggedDict(log, "reserved", _ZERO_RESERVED),
-        )
+        init = object.__setattr__  # not logged: nothing to undo before the first event
+        init(self, "undo", log)
+        init(self, "holder", holder)
+        init(self, "parameters", parameters)
+        init(self, "policy", policy)
+        # Each account's balance, and every history line in replay order as a plain tuple (account,
+        # date, kind, details, amount, event_id): HistoryLine objects are made when it is read.
+        init(self, "totals", LoggedDict(log, "totals", _ZERO_TOTALS))
+        init(self, "journal", [])
+        init(self, "years", LoggedDict(log, "years"))
+        init(self, "year_credited", LoggedDict(log, "year_credited"))
+        init(self, "cec_awarded", LoggedSet(log, "cec_awarded"))
+        init(self, "c2p_year_points", LoggedDict(log, "c2p_year_points"))
+        init(self, "public_credited", LoggedDict(log, "public_credited"))
+        init(self, "cec_measures", LoggedDict(log, "cec_measures"))
+        init(self, "bookings", LoggedDict(log, "bookings"))
+        init(self, "reserved", LoggedDict(log, "reserved", _ZERO_RESERVED))
+        # The other attributes start at the class's values (immutable) until a rule sets them.
 
     def __setattr__(self, name: str, value: object) -> None:
-        self.undo.entries += (None, name, self.__dict__[name], SET_ATTRIBUTE)
+        self.undo.entries += (None, name, getattr(self, name), SET_ATTRIBUTE)
         object.__setattr__(self, name, value)
 
     # --- changing (by the rules) ---------------------------------------------------------------
