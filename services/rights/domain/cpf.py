@@ -70,10 +70,16 @@ class YearFacts:
         return _at_most_one(self.self_employed_time)
 
 
+def _at_least(value: Fraction, bound: Fraction) -> bool:
+    """``value >= bound``, in integers: Fraction's own comparison goes through the numeric ABCs (it was
+    a fifth of a year's credit)."""
+    return value.numerator * bound.denominator >= bound.numerator * value.denominator
+
+
 def _at_most_one(shares: dict[str, Fraction]) -> Fraction:
     # One contract is the common case: no Fraction addition (Python-level, the costly part of a year).
     total = next(iter(shares.values())) if len(shares) == 1 else sum(shares.values(), _NONE)
-    return total if total < _ONE else _ONE
+    return total if total.numerator < total.denominator else _ONE  # (compared in integers: see _at_least)
 
 
 @dataclass(frozen=True)
@@ -137,7 +143,7 @@ def _euro_entitlement(
     # Several situations in one year: the most favourable amount and ceiling apply (décret 2018-1329, S11).
     options: list[YearEntitlement] = [YearEntitlement(ZERO, low_ceiling if low_qualified else normal_ceiling)]
     employee_share, self_employed_share = facts.employee_share, facts.self_employed_share
-    if employee_share > 0:
+    if employee_share.numerator > 0:
         options.append(
             YearEntitlement(
                 _employee_amount(year, employee_share, low_qualified, parameters, policy),
@@ -152,7 +158,7 @@ def _euro_entitlement(
                 parameters.esat_ceiling_eur.for_activity_year(year),
             )
         )
-    if self_employed_share > 0:
+    if self_employed_share.numerator > 0:
         annual = exact(parameters.self_employed_annual_eur.for_activity_year(year))
         amount = ceil_to_cent(annual * self_employed_share)
         options.append(YearEntitlement(amount, parameters.self_employed_ceiling_eur.for_activity_year(year)))
@@ -171,7 +177,7 @@ def _employee_amount(
 ) -> Decimal:
     normal = parameters.cpf_annual_credit_eur.for_activity_year(year)
     majorated = parameters.low_qualified_annual_eur.for_activity_year(year)
-    if share >= exact(parameters.half_time_fraction.for_activity_year(year)):
+    if _at_least(share, exact(parameters.half_time_fraction.for_activity_year(year))):
         return majorated if low_qualified else normal  # R6323-1 I, R6323-3-1 I
     # R6323-1 II: below half-time, a fraction of the annual amount in proportion to the time worked
     # (against full time, S15), rounded up to the cent.
