@@ -8,6 +8,7 @@ event. :class:`.holder_rights.HolderRights` decides which events to apply and wh
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
@@ -109,9 +110,11 @@ class Projection:
         self.years[year] = facts
         return facts
 
-    def reserve(self, taken: dict[Fund, Decimal], sign: int) -> None:
-        for fund, amount in taken.items():
-            self.reserved[fund] += sign * amount
+    def reserve(self, taken: Iterable[tuple[Fund, Decimal]], sign: int) -> None:
+        """Add (sign +1) or take back (-1) what a booking holds, fund by fund."""
+        reserved = self.reserved
+        for fund, amount in taken:
+            reserved[fund] = reserved[fund] + amount if sign > 0 else reserved[fund] - amount
 
     def check_activity_year(self, year: int, first_year: int, what: str) -> None:
         if year > self.parameters.last_plausible_year.for_activity_year(first_year):
