@@ -59,6 +59,10 @@ def _check_depth(document: Any) -> None:
         stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
 
 
+# One decoder for every document (``json.loads`` with hooks would build a new one per call).
+_DECODER = json.JSONDecoder(object_pairs_hook=_object, parse_int=_integer, parse_float=_float, parse_constant=_constant)
+
+
 def loads(raw: bytes | str) -> Any:
     """Parse one JSON document strictly; :class:`InvalidJson` with a one-line reason otherwise."""
     if isinstance(raw, bytes):
@@ -69,12 +73,14 @@ def loads(raw: bytes | str) -> Any:
     else:
         text = raw
     try:
-        document = json.loads(
-            text, object_pairs_hook=_object, parse_int=_integer, parse_float=_float, parse_constant=_constant
-        )
+        if text.startswith("\ufeff"):  # as json.loads says it
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        document = _DECODER.decode(text)
     except json.JSONDecodeError as error:
         raise InvalidJson(f"not valid JSON ({error.msg}, line {error.lineno} column {error.colno})") from None
     except RecursionError:
         raise InvalidJson(f"nested more than {MAX_DEPTH} levels deep") from None
-    _check_depth(document)
+    # Fewer brackets than the limit (those in strings counted too) cannot nest deeper: no walk needed.
+    if text.count("{") + text.count("[") > MAX_DEPTH:
+        _check_depth(document)
     return document

@@ -22,6 +22,7 @@ from eventing.service import ServiceRuntime, in_background
 from services.rights.adapters.kafka_replay import kafka_topic_replay
 from services.rights.adapters.redis_ledger import RightsStore
 from services.rights.adapters.session_tokens import SessionTokens
+from services.rights.app.collector import tune_collector
 from services.rights.app.deps import CurrentHolder, NotLoggedIn, unauthorized
 from services.rights.app.labels import label
 from services.rights.settings import Settings
@@ -88,6 +89,7 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tune_collector()  # holders' rights: many long-lived objects without cycles (see collector.py)
         # Consumers wait at the gate until the ledgers are rebuilt (a first start, or a wiped Redis).
         rebuild = lambda: svc().rebuild(kafka_topic_replay(settings.kafka_bootstrap_servers))  # noqa: E731
         async with rt.lifespan(app), in_background(rt.watch_state(store.needs_rebuild, rebuild)):

@@ -116,6 +116,8 @@ def apply_booked(state: Projection, event: TrainingBooked, on: date) -> None:
     taken: dict[Fund, Decimal] = {}
     remaining = due
     for fund in state.policy.debit_order:
+        if remaining <= 0:
+            break  # (nothing more to take)
         if state.retired_on is not None and fund is not Fund.CEC:
             continue  # after retirement only the CEC can be used (L5151-2, S36)
         take = min(remaining, max(ZERO, state.balance(FUND_ACCOUNT[fund])))
@@ -133,7 +135,7 @@ def apply_booked(state: Projection, event: TrainingBooked, on: date) -> None:
     if not taken:
         state.post(Account.CPF_RIGHTS, on, LineKind.TRAINING_BOOKED, details, ZERO, event.event_id)
     state.bookings[event.booking_id] = Booking(event.booking_id, on, due, tuple(taken.items()))
-    state.reserve(taken, +1)
+    state.reserve(taken.items(), +1)
 
 
 def _booking(state: Projection, booking_id: str, what: str) -> Booking:
@@ -146,7 +148,7 @@ def _booking(state: Projection, booking_id: str, what: str) -> Booking:
 def apply_started(state: Projection, event: TrainingStarted, on: date) -> None:
     booking = _booking(state, event.booking_id, "start").start()
     state.bookings[event.booking_id] = booking
-    state.reserve(dict(booking.taken), -1)
+    state.reserve(booking.taken, -1)
     # The money was debited at booking; from now on it is spent and leaves the ceilings.
     details = (event.booking_id, booking.total)
     state.post(Account.CPF_RIGHTS, on, LineKind.TRAINING_STARTED, details, ZERO, event.event_id)
@@ -156,7 +158,7 @@ def apply_refunded(state: Projection, event: TrainingRefunded, on: date) -> None
     booking, given = _booking(state, event.booking_id, "refund").refund(event.amount_eur)
     state.bookings[event.booking_id] = booking
     if booking.state is BookingState.RESERVED:
-        state.reserve(given, -1)
+        state.reserve(given.items(), -1)
     for fund, amount in given.items():
         state.post(FUND_ACCOUNT[fund], on, LineKind.TRAINING_REFUNDED, (event.booking_id,), amount, event.event_id)
 
@@ -164,7 +166,7 @@ def apply_refunded(state: Projection, event: TrainingRefunded, on: date) -> None
 def apply_cancelled(state: Projection, event: TrainingCancelled, on: date) -> None:
     booking, given = _booking(state, event.booking_id, "cancel").cancel(on)
     state.bookings[event.booking_id] = booking
-    state.reserve(given, -1)
+    state.reserve(given.items(), -1)
     for fund, amount in given.items():
         state.post(FUND_ACCOUNT[fund], on, LineKind.TRAINING_CANCELLED, (event.booking_id,), amount, event.event_id)
     if not given:

@@ -32,6 +32,13 @@ def exact(value: Decimal | int) -> Fraction:
     return Fraction(numerator, denominator)
 
 
+def ratio(numerator: Decimal, denominator: Decimal) -> Fraction:
+    """``numerator / denominator`` exactly, as one Fraction (not three: two operands and a quotient)."""
+    top, top_scale = numerator.as_integer_ratio()
+    bottom, bottom_scale = denominator.as_integer_ratio()
+    return Fraction(top * bottom_scale, top_scale * bottom)
+
+
 @dataclass
 class YearFacts:
     """What is known about one activity year."""
@@ -56,11 +63,23 @@ class YearFacts:
     @property
     def employee_share(self) -> Fraction:
         """Share of full time over all employers, at most 1 (hours add up across contracts)."""
-        return min(_ONE, sum(self.employee_time.values(), _NONE))
+        return _at_most_one(self.employee_time)
 
     @property
     def self_employed_share(self) -> Fraction:
-        return min(_ONE, sum(self.self_employed_time.values(), _NONE))
+        return _at_most_one(self.self_employed_time)
+
+
+def _at_least(value: Fraction, bound: Fraction) -> bool:
+    """``value >= bound``, in integers: Fraction's own comparison goes through the numeric ABCs (it was
+    a fifth of a year's credit)."""
+    return value.numerator * bound.denominator >= bound.numerator * value.denominator
+
+
+def _at_most_one(shares: dict[str, Fraction]) -> Fraction:
+    # One contract is the common case: no Fraction addition (Python-level, the costly part of a year).
+    total = next(iter(shares.values())) if len(shares) == 1 else sum(shares.values(), _NONE)
+    return total if total.numerator < total.denominator else _ONE  # (compared in integers: see _at_least)
 
 
 @dataclass(frozen=True)
@@ -75,11 +94,11 @@ def time_share(event: WorkYear, parameters: RightsParameters) -> Fraction:
         # R6323-1: the reference of a forfait is its number of days, "dans la limite de 218 jours".
         cap = exact(parameters.max_forfait_days.for_activity_year(event.year))
         forfait = min(exact(event.reference_days), cap)
-        return exact(event.days) / forfait
+        return exact(event.days) / forfait  # (rare: forfait-jours)
     if event.hours is None:
         raise RightsError(ErrorCode.MISSING_MEASURE, "an employee's year needs hours or days", event_id=event.event_id)
     reference = event.reference_hours or parameters.reference_hours.for_activity_year(event.year)
-    return exact(event.hours) / exact(reference)
+    return ratio(event.hours, reference)
 
 
 def self_employed_share(event: WorkYear) -> Fraction:
@@ -123,10 +142,11 @@ def _euro_entitlement(
     low_ceiling = parameters.low_qualified_ceiling_eur.for_activity_year(year)
     # Several situations in one year: the most favourable amount and ceiling apply (décret 2018-1329, S11).
     options: list[YearEntitlement] = [YearEntitlement(ZERO, low_ceiling if low_qualified else normal_ceiling)]
-    if facts.employee_share > 0:
+    employee_share, self_employed_share = facts.employee_share, facts.self_employed_share
+    if employee_share.numerator > 0:
         options.append(
             YearEntitlement(
-                _employee_amount(facts, low_qualified, parameters, policy),
+                _employee_amount(year, employee_share, low_qualified, parameters, policy),
                 low_ceiling if low_qualified else normal_ceiling,
             )
         )
@@ -138,9 +158,9 @@ def _euro_entitlement(
                 parameters.esat_ceiling_eur.for_activity_year(year),
             )
         )
-    if facts.self_employed_share > 0:
+    if self_employed_share.numerator > 0:
         annual = exact(parameters.self_employed_annual_eur.for_activity_year(year))
-        amount = ceil_to_cent(annual * facts.self_employed_share)
+        amount = ceil_to_cent(annual * self_employed_share)
         options.append(YearEntitlement(amount, parameters.self_employed_ceiling_eur.for_activity_year(year)))
     amount = max(option.amount for option in options)
     ceiling = max(option.ceiling for option in options)
@@ -153,13 +173,11 @@ def _euro_entitlement(
 
 
 def _employee_amount(
-    facts: YearFacts, low_qualified: bool, parameters: RightsParameters, policy: RulesPolicy
+    year: int, share: Fraction, low_qualified: bool, parameters: RightsParameters, policy: RulesPolicy
 ) -> Decimal:
-    year = facts.year
     normal = parameters.cpf_annual_credit_eur.for_activity_year(year)
     majorated = parameters.low_qualified_annual_eur.for_activity_year(year)
-    share = facts.employee_share
-    if share >= exact(parameters.half_time_fraction.for_activity_year(year)):
+    if _at_least(share, exact(parameters.half_time_fraction.for_activity_year(year))):
         return majorated if low_qualified else normal  # R6323-1 I, R6323-3-1 I
     # R6323-1 II: below half-time, a fraction of the annual amount in proportion to the time worked
     # (against full time, S15), rounded up to the cent.

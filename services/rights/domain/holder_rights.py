@@ -95,11 +95,13 @@ class _Timeline:
         projection = self.projection
         undo = projection.undo
         mark = undo.base + len(undo.entries)  # undo.mark(), inlined: this runs for every event
+        on = key[0]
         try:
-            RULE_OF[type(event)](projection, event, key[0])
-            projection.last_effective = key[0]
+            RULE_OF[type(event)](projection, event, on)
+            if projection.last_effective != on:  # (an unchanged value need not be logged)
+                projection.last_effective = on
         except RightsError:
-            undo.undo_to(mark)  # a rule that refused after a change leaves no trace
+            undo.undo_to(mark, projection)  # a rule that refused after a change leaves no trace
             raise
         self.keys.append(key)
         self.events.append(event)
@@ -120,7 +122,7 @@ class _Timeline:
             return []
         if position < self.rewindable_from:
             raise ValueError(f"event {position} is beyond the undo log (from {self.rewindable_from})")
-        self.projection.undo.undo_to(self.marks[position - self.rewindable_from])
+        self.projection.undo.undo_to(self.marks[position - self.rewindable_from], self.projection)
         tail = list(zip(self.keys[position:], self.events[position:], strict=True))
         del self.keys[position:], self.events[position:], self.marks[position - self.rewindable_from :]
         for _, event in tail:
@@ -243,8 +245,12 @@ class HolderRights:
         return rights, tuple(refused)
 
     def record(self, event: RightsEvent) -> HolderRights:
-        timeline = self._current()
-        known = self._known(event.event_id)
+        timeline = self._timeline
+        if self._version != timeline.version or self._arrived != len(timeline.arrived):
+            timeline = self._current()  # a later HolderRights changed the shared timeline
+        known = timeline.by_id.get(event.event_id)
+        if known is None and self._held:
+            known = self._known(event.event_id)
         if known is not None:
             if known == event:
                 return self  # redelivery
@@ -257,17 +263,19 @@ class HolderRights:
             key = replay_key(event, self.parameters)
         except RightsError as error:
             raise error.for_event(event.event_id) from None
-        unblocks = [held for held, why in self._held if _may_unblock(event, held, why)] if self._held else []
-        if unblocks or (timeline.keys and key < timeline.keys[-1]):
+        held = self._held
+        unblocks = [waiting for waiting, why in held if _may_unblock(event, waiting, why)] if held else []
+        keys = timeline.keys
+        if unblocks or (keys and key < keys[-1]):
             return self._insert([*unblocks, event], new=event)
         try:  # after every applied event: applied to the kept state (no replay)
             timeline.apply(key, event)
         except RightsError as error:
             if error.code in WAITING_FOR_PREDECESSOR:
-                return self._with((*self._held, (event, error.for_event(event.event_id))), event)
+                return self._with((*held, (event, error.for_event(event.event_id))), event)
             raise error.for_event(event.event_id) from None
         timeline.version += 1
-        return self._with(self._held, event)
+        return self._with(held, event)
 
     def _insert(self, extra: list[RightsEvent], new: RightsEvent | None) -> HolderRights:
         """Apply ``extra`` (the new event and the held ones it may unblock) in their places: rewind to

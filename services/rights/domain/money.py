@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from decimal import ROUND_CEILING, Decimal
 from fractions import Fraction
 
@@ -23,7 +22,8 @@ def ceil_to_cent(value: Fraction | Decimal) -> Decimal:
     """Round up to the next euro cent: R6323-1 II ("arrondi au centime d'euro supérieur")."""
     if isinstance(value, Decimal):
         return value.quantize(CENT, rounding=ROUND_CEILING)
-    return (Decimal(math.ceil(value * 100)) / 100).quantize(CENT)
+    cents = -(-value.numerator * 100 // value.denominator)  # ceiling, in integers (no Fraction arithmetic)
+    return Decimal(cents).scaleb(-2)
 
 
 def has_at_most_two_decimals(value: Decimal) -> bool:

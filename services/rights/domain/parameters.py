@@ -37,6 +37,9 @@ class Parameter(Generic[T]):
     meaning: str
     source: str
     steps: tuple[tuple[date, T], ...]
+    # The value for each activity year asked so far: the rules ask for the same few years for every
+    # event (a table lookup instead of a scan and a date). Not part of the value (never compared).
+    _by_year: dict[int, T] = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         if not self.steps:
@@ -61,7 +64,11 @@ class Parameter(Generic[T]):
 
     def for_activity_year(self, year: int) -> T:
         """The value for rights earned in ``year``: the rule in force on 1 January of that year."""
-        return self.at(date(year, 1, 1))
+        try:
+            return self._by_year[year]
+        except KeyError:
+            value = self._by_year[year] = self.at(date(year, 1, 1))  # raises, and keeps nothing, if none
+            return value
 
     @property
     def first_effect(self) -> date:

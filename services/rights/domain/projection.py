@@ -8,6 +8,7 @@ event. :class:`.holder_rights.HolderRights` decides which events to apply and wh
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
@@ -20,12 +21,15 @@ from .money import ZERO, eur
 from .parameters import CecCategory, RightsParameters
 from .policy import Fund, RulesPolicy
 from .prevention import reserved_for_training
-from .undo import APPENDED, SET_ATTRIBUTE, LoggedDict, LoggedSet, UndoLog
+from .undo import APPENDED, SET_ATTRIBUTE, SET_ITEM, LoggedDict, LoggedSet, UndoLog
 
 # Accounts and kinds by name in the journal: a tuple of plain values is not followed by the garbage
 # collector, which dominated long histories.
 _ACCOUNT_NAME = {account: str(account.value) for account in Account}
 _KIND_NAME = {kind: str(kind.value) for kind in LineKind}
+
+_ZERO_TOTALS = {account: Decimal(0) for account in Account}
+_ZERO_RESERVED = {fund: ZERO for fund in Fund}
 
 
 class Projection:
@@ -44,24 +48,24 @@ class Projection:
     journal: list[tuple[str, date, str, tuple[Detail, ...], Decimal, str]]
     years: LoggedDict[int, YearFacts]
     year_credited: LoggedDict[int, Decimal]
-    latest_year_ceiling: tuple[int, Decimal] | None
-    low_qualification: tuple[LowQualificationPeriod, ...]
-    legacy_hours: int | None
-    legacy_eur: Decimal
-    dif_hours: int
+    latest_year_ceiling: tuple[int, Decimal] | None = None
+    low_qualification: tuple[LowQualificationPeriod, ...] = ()
+    legacy_hours: int | None = None
+    legacy_eur: Decimal = ZERO
+    dif_hours: int = 0
     cec_awarded: LoggedSet[tuple[int, CecCategory]]
-    cec_acquired: Decimal
-    c2p_acquired: int
-    c2p_acquired_under_cap: int
+    cec_acquired: Decimal = ZERO
+    c2p_acquired: int = 0
+    c2p_acquired_under_cap: int = 0
     c2p_year_points: LoggedDict[int, int]
-    c2p_used_training: int
-    c2p_used_retirement: int
+    c2p_used_training: int = 0
+    c2p_used_retirement: int = 0
     public_credited: LoggedDict[int, int]
-    retired_on: date | None
+    retired_on: date | None = None
     cec_measures: LoggedDict[tuple[int, CecCategory], tuple[Decimal, ...]]
     bookings: LoggedDict[str, Booking]
     reserved: LoggedDict[Fund, Decimal]
-    last_effective: date | None
+    last_effective: date | None = None
 
     def __init__(self, holder: Holder, parameters: RightsParameters, policy: RulesPolicy) -> None:
         log = UndoLog()
@@ -71,41 +75,33 @@ class Projection:
         init(self, "parameters", parameters)
         init(self, "policy", policy)
         # Each account's balance, and every history line in replay order as a plain tuple (account,
-        # date, kind, details, amount, event_id): HistoryLine objects are made when the history is read.
-        init(self, "totals", LoggedDict[Account, Decimal](log, {account: Decimal(0) for account in Account}))
+        # date, kind, details, amount, event_id): HistoryLine objects are made when it is read.
+        init(self, "totals", LoggedDict(log, "totals", _ZERO_TOTALS))
         init(self, "journal", [])
-        init(self, "years", LoggedDict[int, YearFacts](log))
-        init(self, "year_credited", LoggedDict[int, Decimal](log))
-        init(self, "latest_year_ceiling", None)
-        init(self, "low_qualification", ())
-        init(self, "legacy_hours", None)
-        init(self, "legacy_eur", ZERO)
-        init(self, "dif_hours", 0)
-        init(self, "cec_awarded", LoggedSet[tuple[int, CecCategory]](log))
-        init(self, "cec_acquired", ZERO)
-        init(self, "c2p_acquired", 0)
-        init(self, "c2p_acquired_under_cap", 0)
-        init(self, "c2p_year_points", LoggedDict[int, int](log))
-        init(self, "c2p_used_training", 0)
-        init(self, "c2p_used_retirement", 0)
-        init(self, "public_credited", LoggedDict[int, int](log))
-        init(self, "retired_on", None)
-        init(self, "cec_measures", LoggedDict[tuple[int, CecCategory], tuple[Decimal, ...]](log))
-        init(self, "bookings", LoggedDict[str, Booking](log))
-        init(self, "reserved", LoggedDict[Fund, Decimal](log, {fund: ZERO for fund in Fund}))
-        init(self, "last_effective", None)
+        init(self, "years", LoggedDict(log, "years"))
+        init(self, "year_credited", LoggedDict(log, "year_credited"))
+        init(self, "cec_awarded", LoggedSet(log, "cec_awarded"))
+        init(self, "c2p_year_points", LoggedDict(log, "c2p_year_points"))
+        init(self, "public_credited", LoggedDict(log, "public_credited"))
+        init(self, "cec_measures", LoggedDict(log, "cec_measures"))
+        init(self, "bookings", LoggedDict(log, "bookings"))
+        init(self, "reserved", LoggedDict(log, "reserved", _ZERO_RESERVED))
+        # The other attributes start at the class's values (immutable) until a rule sets them.
 
     def __setattr__(self, name: str, value: object) -> None:
-        self.undo.entries += (self, name, self.__dict__[name], SET_ATTRIBUTE)
+        self.undo.entries += (None, name, getattr(self, name), SET_ATTRIBUTE)
         object.__setattr__(self, name, value)
 
     # --- changing (by the rules) ---------------------------------------------------------------
     def post(
         self, account: Account, on: date, kind: LineKind, details: tuple[Detail, ...], amount: Decimal, event_id: str
     ) -> None:
-        self.totals[account] += amount
-        self.journal.append((_ACCOUNT_NAME[account], on, _KIND_NAME[kind], details, amount, event_id))
-        self.undo.entries += (self.journal, None, None, APPENDED)
+        # The logged dict's set and the append, logged in one step (this runs for nearly every event).
+        totals, journal = self.totals, self.journal
+        old = totals[account]
+        self.undo.entries += ("totals", account, old, SET_ITEM, "journal", None, None, APPENDED)
+        dict.__setitem__(totals, account, old + amount)
+        journal.append((_ACCOUNT_NAME[account], on, _KIND_NAME[kind], details, amount, event_id))
 
     def facts_to_change(self, year: int) -> YearFacts:
         """The year's facts, as a fresh copy stored in their place: stored facts are never changed in
@@ -114,9 +110,11 @@ class Projection:
         self.years[year] = facts
         return facts
 
-    def reserve(self, taken: dict[Fund, Decimal], sign: int) -> None:
-        for fund, amount in taken.items():
-            self.reserved[fund] += sign * amount
+    def reserve(self, taken: Iterable[tuple[Fund, Decimal]], sign: int) -> None:
+        """Add (sign +1) or take back (-1) what a booking holds, fund by fund."""
+        reserved = self.reserved
+        for fund, amount in taken:
+            reserved[fund] = reserved[fund] + amount if sign > 0 else reserved[fund] - amount
 
     def check_activity_year(self, year: int, first_year: int, what: str) -> None:
         if year > self.parameters.last_plausible_year.for_activity_year(first_year):

@@ -7,6 +7,11 @@ first, in O(changes since the mark) — no snapshot of the whole state is ever c
 state are never changed in place afterwards (copy on write), so the log can hold the old ones as they are.
 
 Marks are absolute (they stay valid when the oldest entries are forgotten to bound memory).
+
+The log names what it changed (the projection's attribute holding the container), it does not hold it:
+a projection, its containers and its log then form no reference cycle, so a holder's rights are freed
+as soon as nothing refers to them, without waiting for CPython's cyclic collector (the rights service
+makes that collector's full passes rare: ``services/rights/app/collector.py``).
 """
 
 from __future__ import annotations
@@ -20,11 +25,12 @@ T = TypeVar("T")
 MISSING: Final = object()  # "the key was absent": undoing the set deletes it
 
 # Entries are kept flat, four items each, in one list (no tuple per change: fewer objects for the
-# garbage collector to walk, which dominated long histories). The kind comes last.
-SET_ITEM: Final = 0  # dict, key, old value or MISSING, SET_ITEM
-ADD_MEMBER: Final = 1  # set, member, None, ADD_MEMBER
-SET_ATTRIBUTE: Final = 2  # object, name, old value, SET_ATTRIBUTE
-APPENDED: Final = 3  # list, None, None, APPENDED (an append-only list: undone by popping)
+# garbage collector to walk, which dominated long histories). The kind comes last; a container is named
+# by the owner's attribute that holds it.
+SET_ITEM: Final = 0  # dict's name, key, old value or MISSING, SET_ITEM
+ADD_MEMBER: Final = 1  # set's name, member, None, ADD_MEMBER
+SET_ATTRIBUTE: Final = 2  # None, attribute's name, old value, SET_ATTRIBUTE
+APPENDED: Final = 3  # list's name, None, None, APPENDED (an append-only list: undone by popping)
 
 
 class UndoLog:
@@ -39,8 +45,8 @@ class UndoLog:
     def mark(self) -> int:
         return self.base + len(self.entries)
 
-    def undo_to(self, mark: int) -> None:
-        """Undo every change made after ``mark``, newest first."""
+    def undo_to(self, mark: int, owner: object) -> None:
+        """Undo every change made after ``mark`` to ``owner`` (the object whose state this logs), newest first."""
         entries = self.entries
         keep = mark - self.base
         if keep < 0:
@@ -49,18 +55,18 @@ class UndoLog:
             kind = entries.pop()
             old = entries.pop()
             key = entries.pop()
-            target = entries.pop()
+            name = entries.pop()
             if kind == SET_ITEM:
                 if old is MISSING:
-                    dict.__delitem__(target, key)
+                    dict.__delitem__(getattr(owner, name), key)
                 else:
-                    dict.__setitem__(target, key, old)
+                    dict.__setitem__(getattr(owner, name), key, old)
             elif kind == ADD_MEMBER:
-                set.discard(target, key)
+                set.discard(getattr(owner, name), key)
             elif kind == SET_ATTRIBUTE:
-                object.__setattr__(target, key, old)
+                object.__setattr__(owner, key, old)
             else:
-                target.pop()
+                getattr(owner, name).pop()
 
     def forget_before(self, mark: int) -> None:
         """Drop the entries older than ``mark``: the state can no longer be rewound past it."""
@@ -71,29 +77,32 @@ class UndoLog:
 
 
 class LoggedDict(dict[K, V]):
-    """A dict whose item assignments are logged (reads are the plain dict's)."""
+    """A dict whose item assignments are logged (reads are the plain dict's); ``name`` is the owner's
+    attribute that holds it, and it is never replaced."""
 
-    __slots__ = ("log",)
+    __slots__ = ("entries", "name")
 
-    def __init__(self, log: UndoLog, initial: dict[K, V] | None = None) -> None:
+    def __init__(self, log: UndoLog, name: str, initial: dict[K, V] | None = None) -> None:
         if initial:
             dict.update(self, initial)
-        self.log = log
+        self.entries = log.entries  # the log's own list (it is never replaced, only trimmed in place)
+        self.name = name
 
     def __setitem__(self, key: K, value: V) -> None:
-        self.log.entries += (self, key, dict.get(self, key, MISSING), SET_ITEM)
+        self.entries += (self.name, key, dict.get(self, key, MISSING), SET_ITEM)
         dict.__setitem__(self, key, value)
 
 
 class LoggedSet(set[T]):
-    """A set whose additions are logged (nothing else may change it)."""
+    """A set whose additions are logged (nothing else may change it); ``name`` as for :class:`LoggedDict`."""
 
-    __slots__ = ("log",)
+    __slots__ = ("entries", "name")
 
-    def __init__(self, log: UndoLog) -> None:
-        self.log = log
+    def __init__(self, log: UndoLog, name: str) -> None:
+        self.entries = log.entries
+        self.name = name
 
     def add(self, member: T) -> None:
         if member not in self:
-            self.log.entries += (self, member, None, ADD_MEMBER)
+            self.entries += (self.name, member, None, ADD_MEMBER)
             set.add(self, member)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -278,3 +279,27 @@ def test_a_refused_late_event_leaves_the_rights_as_they_were_even_past_the_undo_
     assert refused == ()
     assert after.history() == HolderRights.replay(HOLDER, [*history, late]).history()
     assert after.balances() == HolderRights.replay(HOLDER, [*history, late]).balances()
+
+
+@SETTINGS
+@given(histories(), st.randoms(use_true_random=False))
+def test_rights_no_longer_used_are_freed_without_the_cyclic_collector(events: list[RightsEvent], rnd: object) -> None:
+    # The service keeps many holders' rights in memory and makes CPython's full collections rare
+    # (app/collector.py): that is safe only if rights it drops (a holder leaving its cache) form no
+    # reference cycle, so that reference counting frees them at once — after appends, late events
+    # rewound through the undo log, held events and reads alike.
+    arrival = list(accepted(events).events)
+    rnd.shuffle(arrival)  # type: ignore[attr-defined]
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        rights = HolderRights(HOLDER)
+        for event in arrival:
+            rights = rights.record(event)
+        rights.balances(), rights.history()
+        del rights
+        assert gc.collect() == 0  # nothing was left for the collector to find
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -113,6 +113,22 @@ def test_a_cancellation_before_its_booking_is_held_then_applied() -> None:
     assert found is not None and found[1].held == ()
 
 
+def test_a_held_declaration_survives_a_restart_and_is_applied_when_its_predecessor_arrives() -> None:
+    # Held, not parked: the cancellation is stored with the holder's declarations, so a new process
+    # (empty cache, same store) holds it again and applies it once its booking arrives.
+    service, _ = new_service()
+    cancel, book = 15, 14
+    asyncio.run(deliver(service, [0, cancel]))
+    publisher = MemoryPublisher()
+    restarted = RightsService(service.store, publisher, b"k" * 32, today=lambda: TODAY)
+    found = asyncio.run(restarted.rights_of(_holder_id()))
+    assert found is not None
+    assert [(event.event_id, error.code.value) for event, error in found[1].held] == [("p-15", "unknown_booking")]
+    asyncio.run(restarted.on_declaration(wire(message(book, HISTORY[book]))))
+    latest = publisher.published[-1].cpf
+    assert (latest.rights_eur, latest.reserved_eur) == (Decimal("500.00"), Decimal("0.00"))
+
+
 def test_what_the_law_refuses_in_any_order_is_parked() -> None:
     service, _ = new_service()
     asyncio.run(deliver(service, [0]))
