@@ -15,11 +15,12 @@ from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from faststream.kafka import KafkaBroker
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, generate_latest
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from eventing.delivery import DeliveryGuard, RetryPolicy, StateGate
+from eventing.http_front import FrontDoor
 from eventing.http_limits import BodyLimit
 from eventing.kafka import new_broker
 from eventing.publishing import EventPublisher, TransactionalWriter
@@ -27,9 +28,6 @@ from eventing.redis_store import RedisProcessedEvents
 
 log = logging.getLogger("eventing.service")
 
-HTTP_REQUESTS = Counter("http_requests_total", "HTTP requests", ["route", "method", "status"])
-HTTP_LATENCY = Histogram("http_request_duration_seconds", "HTTP request duration", ["route", "method"])
-OPERATIONAL_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 CONSUMER_LAG = Gauge("kafka_consumer_lag", "Messages not yet consumed", ["topic", "partition", "group"])
 STATE_REBUILDS = Counter("state_rebuilds_total", "Working state rebuilt from the topics", ["service"])
 
@@ -196,21 +194,7 @@ class ServiceRuntime:
         for error in (KafkaError, RedisError):
             app.add_exception_handler(error, dependency_down)
 
-        @app.middleware("http")
-        async def count_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-            if request.url.path in OPERATIONAL_PATHS and "x-forwarded-for" in request.headers:
-                # Probes and Prometheus reach the pod directly; through the gateway these do not exist.
-                return Response(status_code=404)
-            if not self.gate.is_open and request.url.path not in OPERATIONAL_PATHS:
-                return unavailable(request)  # half-rebuilt state would give wrong answers (unknown account…)
-            started = time.perf_counter()
-            response = await call_next(request)
-            route = request.scope.get("route")
-            # The route's template, not the raw path: ids in paths would explode the label set.
-            name = getattr(route, "path", "unmatched")
-            HTTP_REQUESTS.labels(name, request.method, str(response.status_code)).inc()
-            HTTP_LATENCY.labels(name, request.method).observe(time.perf_counter() - started)
-            return response
+        app.add_middleware(FrontDoor, is_open=lambda: self.gate.is_open, unavailable=unavailable)
 
         @app.get("/healthz", include_in_schema=False)
         async def healthz() -> dict[str, str]:
