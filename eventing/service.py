@@ -23,8 +23,10 @@ from eventing.delivery import DeliveryGuard, RetryPolicy, StateGate
 from eventing.http_front import FrontDoor
 from eventing.http_limits import BodyLimit
 from eventing.kafka import new_broker
+from eventing.offsets import batch_commits
 from eventing.publishing import EventPublisher, TransactionalWriter
 from eventing.redis_store import RedisProcessedEvents
+from eventing.settings import ConnectionSettings
 
 log = logging.getLogger("eventing.service")
 
@@ -134,6 +136,9 @@ class ServiceRuntime:
     async def start(self) -> None:
         for writer in self.writers:
             await writer.start()
+        await self.broker.connect()
+        if (interval_ms := ConnectionSettings().commit_interval_ms) > 0:
+            batch_commits(self.broker, interval_ms / 1000)  # handled messages' offsets go out together
         await self.broker.start()
         self.ready = True
         log.info("%s started", self.name)
