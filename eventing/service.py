@@ -123,14 +123,19 @@ class ServiceRuntime:
         is_empty: Callable[[], Awaitable[bool]],
         refill: Callable[[], Awaitable[object]],
         every_s: float = 1.0,
+        *,
+        marker: str | None = None,
     ) -> None:
         """``keep_state`` now and then every ``every_s`` seconds, for the life of the process; and every
-        handled event checks the state is still whole before it is committed."""
+        handled event checks the state is still whole before it is committed. ``marker``: the Redis key
+        whose presence ``is_empty`` checks, when it is one; then that check costs no round trip of its own
+        (it is made with the event's de-duplication key, ``ProcessedEvents.remember``)."""
 
         async def intact() -> bool:
             return not await is_empty()
 
         self.guard.intact = intact
+        self.guard.state_marker = marker
         await every(every_s, lambda: self.keep_state(is_empty, refill), first_now=True)
 
     async def start(self) -> None:
