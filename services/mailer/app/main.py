@@ -32,7 +32,7 @@ GROUP = "mailer"
 log = logging.getLogger("mailer.app")
 
 
-def _trigger(message: KafkaMessage) -> TriggerRecord:
+async def _trigger(message: KafkaMessage) -> TriggerRecord:  # async: a sync one runs in a thread
     return trigger_from_consumer_record(message.raw_message)
 
 
