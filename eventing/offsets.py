@@ -2,8 +2,8 @@
 
 FastStream commits a subscriber's offsets (``consumer.commit()``, no arguments) once the delivery
 middleware has returned, that is once the message's effect is done. Committed one by one, that was an
-OffsetCommit request per message, each writing the position of every partition of the consumer (six)
-to ``__consumer_offsets``: a good share of the broker's CPU per sign-up. Here that call only records
+OffsetCommit request per message (the consumer waiting for its answer), each writing the position of
+every partition of the consumer (six) to ``__consumer_offsets``. Here that call only records
 the positions; they go to Kafka together, ``interval_s`` later at most, and before the consumer stops or
 a rebalance takes its partitions away. Each recorded position is one past a message whose effect is done
 (a consumer handles its messages one at a time), so nothing is ever committed unapplied. A crash loses at
@@ -53,7 +53,8 @@ class BatchCommitConsumer(AIOKafkaConsumer):  # type: ignore[misc]  # aiokafka i
 
     async def _flush_later(self) -> None:
         await asyncio.sleep(self._interval_s)
-        await self.flush()
+        if not self._closed:  # stopping flushed already
+            await self.flush()
 
     async def flush(self) -> None:
         """Commit the recorded positions of the partitions still assigned to this consumer."""
