@@ -14,7 +14,7 @@ from eventing.delivery import DeliveryGuard
 from eventing.settings import ConnectionSettings
 
 
-def _current_envelope(message: KafkaMessage) -> Envelope:
+async def _current_envelope(message: KafkaMessage) -> Envelope:  # async: FastStream runs a sync one in a thread
     return Envelope.from_headers(message.headers)
 
 

@@ -44,7 +44,10 @@ class ProcessedEvents(Protocol):
 
     async def seen(self, group: str, event_id: str) -> bool: ...
 
-    async def remember(self, group: str, event_id: str) -> None: ...
+    async def remember(self, group: str, event_id: str, *, if_present: str | None = None) -> bool:
+        """Remember the event as handled; with ``if_present``, only if that key (the working state's
+        marker) still exists, checked in the same round trip. Whether it was remembered."""
+        ...
 
 
 @dataclass
@@ -104,6 +107,9 @@ class DeliveryGuard:
     gate: StateGate = field(default_factory=StateGate)
     # Whether the working state is whole (e.g. its "rebuilt" marker is there); set by ServiceRuntime.
     intact: Callable[[], Awaitable[bool]] | None = None
+    # That marker's key, when the state is whole while it exists: checked in the same round trip as the
+    # handled event is remembered (``ProcessedEvents.remember``) instead of one more.
+    state_marker: str | None = None
 
     def middleware(self, msg: Any, /, **kwargs: Any) -> BaseMiddleware:
         return _DeliveryMiddleware(msg, guard=self, **kwargs)
@@ -178,7 +184,7 @@ class _DeliveryMiddleware(BaseMiddleware):
                 await guard.sleep(delay)
                 continue
             else:
-                if guard.intact is not None and not await self._infra(guard.intact()):
+                if not await self._infra(self._remember_if_intact(group, event_id)):
                     # Wiped while the handler ran: it may have judged an empty state ("no contacts yet").
                     # Handled again once rebuilt (handlers are idempotent), never committed on that guess.
                     log.info("state wiped under %s@%s: handled again once rebuilt", topic, msg.raw_message.offset)
@@ -192,12 +198,22 @@ class _DeliveryMiddleware(BaseMiddleware):
                     (time.perf_counter() - started) * 1000,
                 )
                 EVENTS_HANDLED.labels(topic, group, "handled").inc()
-                if event_id:
-                    await self._infra(guard.processed.remember(group, event_id))
                 return result
         if event_id:
             await self._infra(guard.processed.remember(group, event_id))
         return None
+
+    async def _remember_if_intact(self, group: str, event_id: str | None) -> bool:
+        """After the effect: remember the event as processed, unless the working state was wiped while the
+        handler ran (then nothing is remembered, and False)."""
+        guard = self._guard
+        if event_id and guard.state_marker is not None:
+            return await guard.processed.remember(group, event_id, if_present=guard.state_marker)
+        if guard.intact is not None and not await guard.intact():
+            return False
+        if event_id:
+            await guard.processed.remember(group, event_id)
+        return True
 
     async def _infra(self, call: Awaitable[T]) -> T:
         """Redis or Kafka failing under the runtime itself: the message will be rewound and redelivered;

@@ -25,6 +25,9 @@ def new_broker(bootstrap_servers: str, *, client_id: str, graceful_timeout_s: fl
         graceful_timeout=graceful_timeout_s,
         allow_auto_create_topics=False,
         logger=logging.getLogger(f"faststream.{client_id}"),
+        # FastStream's "Received" and "Processed" lines, two per message: debugging detail, not operations
+        # (a write per line on the hot path; failures are still logged at their own level).
+        log_level=logging.DEBUG,
     )
 
 

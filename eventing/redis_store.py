@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
+# Remember KEYS[1] for ARGV[1] seconds, unless KEYS[2] (the state's marker) is gone: one round trip.
+_REMEMBER_IF_PRESENT = """
+if KEYS[2] and redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
+redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])
+return 1
+"""
+
 
 class RedisProcessedEvents:
     def __init__(self, redis: Redis, ttl_s: int = 30 * 24 * 3600) -> None:
         self._redis = redis
         self._ttl_s = ttl_s
+        self._remember_if_present = redis.register_script(_REMEMBER_IF_PRESENT)
 
     @staticmethod
     def _key(group: str, event_id: str) -> str:
@@ -17,8 +25,12 @@ class RedisProcessedEvents:
     async def seen(self, group: str, event_id: str) -> bool:
         return bool(await self._redis.exists(self._key(group, event_id)))
 
-    async def remember(self, group: str, event_id: str) -> None:
-        await self._redis.set(self._key(group, event_id), b"1", ex=self._ttl_s)
+    async def remember(self, group: str, event_id: str, *, if_present: str | None = None) -> bool:
+        if if_present is None:
+            await self._redis.set(self._key(group, event_id), b"1", ex=self._ttl_s)
+            return True
+        keys = [self._key(group, event_id), if_present]
+        return bool(await self._remember_if_present(keys=keys, args=[self._ttl_s]))
 
 
 def as_text(value: bytes | str) -> str:

@@ -19,6 +19,10 @@ def run(service: str, app_factory: str, settings_path: str) -> None:
         factory=True,
         host=settings.http_host,
         port=settings.http_port,
+        # libuv's event loop and the C HTTP parser: the same asyncio API for aiokafka, redis and FastStream,
+        # with less CPU per request and per message than the standard loop and h11 (bench/README.md).
+        loop="uvloop",
+        http="httptools",
         log_config=None,
         access_log=False,
         proxy_headers=True,

@@ -15,21 +15,21 @@ from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from faststream.kafka import KafkaBroker
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, generate_latest
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from eventing.delivery import DeliveryGuard, RetryPolicy, StateGate
+from eventing.http_front import FrontDoor
 from eventing.http_limits import BodyLimit
 from eventing.kafka import new_broker
+from eventing.offsets import batch_commits
 from eventing.publishing import EventPublisher, TransactionalWriter
 from eventing.redis_store import RedisProcessedEvents
+from eventing.settings import ConnectionSettings
 
 log = logging.getLogger("eventing.service")
 
-HTTP_REQUESTS = Counter("http_requests_total", "HTTP requests", ["route", "method", "status"])
-HTTP_LATENCY = Histogram("http_request_duration_seconds", "HTTP request duration", ["route", "method"])
-OPERATIONAL_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 CONSUMER_LAG = Gauge("kafka_consumer_lag", "Messages not yet consumed", ["topic", "partition", "group"])
 STATE_REBUILDS = Counter("state_rebuilds_total", "Working state rebuilt from the topics", ["service"])
 
@@ -123,19 +123,27 @@ class ServiceRuntime:
         is_empty: Callable[[], Awaitable[bool]],
         refill: Callable[[], Awaitable[object]],
         every_s: float = 1.0,
+        *,
+        marker: str | None = None,
     ) -> None:
         """``keep_state`` now and then every ``every_s`` seconds, for the life of the process; and every
-        handled event checks the state is still whole before it is committed."""
+        handled event checks the state is still whole before it is committed. ``marker``: the Redis key
+        whose presence ``is_empty`` checks, when it is one; then that check costs no round trip of its own
+        (it is made with the event's de-duplication key, ``ProcessedEvents.remember``)."""
 
         async def intact() -> bool:
             return not await is_empty()
 
         self.guard.intact = intact
+        self.guard.state_marker = marker
         await every(every_s, lambda: self.keep_state(is_empty, refill), first_now=True)
 
     async def start(self) -> None:
         for writer in self.writers:
             await writer.start()
+        await self.broker.connect()
+        if (interval_ms := ConnectionSettings().commit_interval_ms) > 0:
+            batch_commits(self.broker, interval_ms / 1000)  # handled messages' offsets go out together
         await self.broker.start()
         self.ready = True
         log.info("%s started", self.name)
@@ -196,21 +204,7 @@ class ServiceRuntime:
         for error in (KafkaError, RedisError):
             app.add_exception_handler(error, dependency_down)
 
-        @app.middleware("http")
-        async def count_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-            if request.url.path in OPERATIONAL_PATHS and "x-forwarded-for" in request.headers:
-                # Probes and Prometheus reach the pod directly; through the gateway these do not exist.
-                return Response(status_code=404)
-            if not self.gate.is_open and request.url.path not in OPERATIONAL_PATHS:
-                return unavailable(request)  # half-rebuilt state would give wrong answers (unknown account…)
-            started = time.perf_counter()
-            response = await call_next(request)
-            route = request.scope.get("route")
-            # The route's template, not the raw path: ids in paths would explode the label set.
-            name = getattr(route, "path", "unmatched")
-            HTTP_REQUESTS.labels(name, request.method, str(response.status_code)).inc()
-            HTTP_LATENCY.labels(name, request.method).observe(time.perf_counter() - started)
-            return response
+        app.add_middleware(FrontDoor, is_open=lambda: self.gate.is_open, unavailable=unavailable)
 
         @app.get("/healthz", include_in_schema=False)
         async def healthz() -> dict[str, str]:

@@ -34,6 +34,9 @@ class ConnectionSettings(BaseSettings):
     # groups as static members named after it, so a restarted process takes its partitions back at once
     # instead of waiting for a rebalance, and its transactional producer fences its previous life.
     instance_id: str = socket.gethostname()
+    # How long the offset of a handled message may wait to be committed together with others
+    # (eventing.offsets); 0 commits each message's offset on its own, at once.
+    commit_interval_ms: int = 500
 
     def ssl_context(self) -> ssl.SSLContext | None:
         if self.kafka_security_protocol == "PLAINTEXT":

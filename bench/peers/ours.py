@@ -44,7 +44,7 @@ class OurPlatform:
         assert self.state is not None
         return f"http://{stack.LOOPBACK}:{self.state.ports.gateway}"
 
-    def start(self) -> None:
+    def start(self, extra_env: dict[str, dict[str, str]] | None = None) -> None:
         shutil.rmtree(self.var, ignore_errors=True)
         started = time.monotonic()
         self.state = stack.up(
@@ -56,6 +56,8 @@ class OurPlatform:
         env = {name: {"MCF_LOG_LEVEL": "WARNING"} for name in launcher.SERVICES}
         # The limit stays on: the bench spreads its clients over enough addresses to stay under it.
         env["registration"]["MCF_SIGNUPS_PER_ADDRESS"] = str(self.signups_per_address)
+        for name, more in (extra_env or {}).items():
+            env[name].update(more)
         started = time.monotonic()
         launcher.start(self.state, extra_env=env)
         self.services_start_s = time.monotonic() - started

@@ -220,6 +220,14 @@ share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 num.recovery.threads.per.data.dir=1
 log.cleaner.dedupe.buffer.size=1048577
+# One node on a small machine whose cores the services share: few threads (a request goes from a network
+# thread to an I/O thread and back whatever their number; more only add switches), and no controller no-op
+# record every half second (each is a metadata log append and fsync).
+num.network.threads=1
+num.io.threads=2
+background.threads=2
+group.coordinator.threads=1
+metadata.max.idle.interval.ms=5000
 """
 
 LOG4J2 = """\
@@ -274,10 +282,11 @@ def start_kafka(state: StackState, cache: Path) -> None:
         pid = spawn(
             [
                 java[0],
-                "-Xms256m",
-                "-Xmx768m",
-                "-XX:+UseG1GC",
-                "-XX:MaxGCPauseMillis=20",
+                # A fixed heap and the serial collector: with one broker's small live set, G1's concurrent
+                # and parallel GC threads and write barriers cost the shared cores more than they save.
+                "-Xms512m",
+                "-Xmx512m",
+                "-XX:+UseSerialGC",
                 "-Djava.awt.headless=true",
                 f"-Dkafka.logs.dir={home / 'logs'}",
                 *java[1:],

@@ -23,7 +23,7 @@ class BrokenRedis:
     async def seen(self, group: str, event_id: str) -> bool:
         raise ConnectionError("redis is down")
 
-    async def remember(self, group: str, event_id: str) -> None:
+    async def remember(self, group: str, event_id: str, *, if_present: str | None = None) -> bool:
         raise ConnectionError("redis is down")
 
 
@@ -50,8 +50,9 @@ class Remembered:
     async def seen(self, group: str, event_id: str) -> bool:
         return event_id in self.ids
 
-    async def remember(self, group: str, event_id: str) -> None:
+    async def remember(self, group: str, event_id: str, *, if_present: str | None = None) -> bool:
         self.ids.add(event_id)
+        return True
 
 
 class Parked(Exception):
@@ -253,3 +254,73 @@ async def test_an_event_handled_while_the_state_was_wiped_is_handled_again_once_
     result = await guard.middleware(None, context=None).consume_scope(handler, FakeMessage())  # type: ignore[arg-type]
     assert result == "applied" and seen == [False, False]  # judged again on the rebuilt state
     assert parked == [] and await guard.processed.seen("?", "e1")
+
+
+async def test_a_handled_event_is_remembered_only_while_the_state_marker_is_there_in_one_round_trip(
+    redis_url: str,
+) -> None:
+    from redis.asyncio import Redis
+
+    from eventing.redis_store import RedisProcessedEvents
+
+    redis = Redis.from_url(redis_url)
+    await redis.flushdb()
+    processed = RedisProcessedEvents(redis, ttl_s=60)
+    try:
+        await redis.set("svc:rebuilt", b"1")
+        assert await processed.remember("g", "e1", if_present="svc:rebuilt")
+        assert await processed.seen("g", "e1") and 0 < await redis.ttl("processed:g:e1") <= 60
+
+        await redis.flushdb()  # wiped while the next event was handled: nothing remembered on that guess
+        assert not await processed.remember("g", "e2", if_present="svc:rebuilt")
+        assert not await processed.seen("g", "e2")
+        assert await processed.remember("g", "e2")  # no marker asked: remembered as before
+        assert await processed.seen("g", "e2") and not await processed.seen("other-group", "e2")
+    finally:
+        await redis.aclose()
+
+
+async def test_with_a_state_marker_the_wipe_is_seen_by_the_mark_itself_and_the_event_is_judged_again() -> None:
+    import asyncio
+
+    async def sleep(seconds: float) -> None:
+        await asyncio.sleep(0)
+
+    class MarkedStore(Remembered):
+        """Remembers only while the marker is there, as the Redis adapter's Lua call does."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.wiped = False
+
+        async def remember(self, group: str, event_id: str, *, if_present: str | None = None) -> bool:
+            if if_present is not None and self.wiped:
+                return False
+            return await super().remember(group, event_id)
+
+    store = MarkedStore()
+    guard, parked = _guard(sleep, RetryPolicy())
+    guard.processed = store
+    guard.state_marker = "svc:rebuilt"  # no separate intact() round trip: the mark checks it
+
+    async def never_called() -> bool:
+        raise AssertionError("the marker check replaces intact()")
+
+    guard.intact = never_called
+    seen: list[bool] = []
+
+    async def handler(_msg: Any) -> str:
+        seen.append(store.wiped)
+        if len(seen) == 1:
+            store.wiped = True
+
+            def rebuilt() -> None:
+                store.wiped = False
+                guard.gate.open()
+
+            asyncio.get_running_loop().call_later(0.01, rebuilt)
+        return "applied"
+
+    result = await guard.middleware(None, context=None).consume_scope(handler, FakeMessage())  # type: ignore[arg-type]
+    assert result == "applied" and seen == [False, False]
+    assert parked == [] and await store.seen("?", "e1")

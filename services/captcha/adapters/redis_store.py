@@ -25,17 +25,23 @@ LOCK_WAIT_S = 2.0
 
 class RedisChallengeStore:
     """Implements ``ChallengeStore``."""
+    REBUILT = "captcha:rebuilt"  # present while the working state is whole
+
 
     def __init__(self, redis: Redis, *, lock_wait_s: float = LOCK_WAIT_S) -> None:
         self._r = redis
         self._lock_wait_s = lock_wait_s
 
-    async def save(self, challenge: Challenge, now: datetime) -> None:
+    async def save(self, challenge: Challenge, now: datetime, *, current: bool = False) -> None:
         ttl = max(1, int((challenge.expires_at - now).total_seconds())) + KEEP_AFTER_EXPIRY_S
-        await self._r.set(f"captcha:ch:{challenge.challenge_id}", json.dumps(challenge_to_record(challenge)), ex=ttl)
-
-    async def make_current(self, challenge: Challenge) -> None:
-        await self._r.set(f"captcha:req:{challenge.request_id}", challenge.challenge_id, ex=REQUEST_TTL_S)
+        record = json.dumps(challenge_to_record(challenge))
+        if not current:
+            await self._r.set(f"captcha:ch:{challenge.challenge_id}", record, ex=ttl)
+            return
+        pipe = self._r.pipeline()  # the challenge first, then the pointer to it (MULTI: both or neither)
+        pipe.set(f"captcha:ch:{challenge.challenge_id}", record, ex=ttl)
+        pipe.set(f"captcha:req:{challenge.request_id}", challenge.challenge_id, ex=REQUEST_TTL_S)
+        await pipe.execute()
 
     async def get(self, challenge_id: str) -> Challenge | None:
         if not challenge_id or len(challenge_id) > 64:
@@ -50,9 +56,13 @@ class RedisChallengeStore:
         return as_text(raw) if raw else None
 
     # requests awaiting their check: what lets a holder renew after the challenges were lost in a wipe
-    async def open_request(self, request_id: str, expires_at: datetime, now: datetime) -> None:
+    async def open_request(self, request_id: str, expires_at: datetime, now: datetime) -> str | None:
         ttl = max(1, int((expires_at - now).total_seconds()))
-        await self._r.set(f"captcha:open:{request_id}", b"1", ex=ttl)
+        pipe = self._r.pipeline(transaction=False)
+        pipe.set(f"captcha:open:{request_id}", b"1", ex=ttl)
+        pipe.get(f"captcha:req:{request_id}")
+        _, current = await pipe.execute()
+        return as_text(current) if current else None
 
     async def close_request(self, request_id: str) -> None:
         await self._r.delete(f"captcha:open:{request_id}")
@@ -61,10 +71,10 @@ class RedisChallengeStore:
         return bool(await self._r.exists(f"captcha:open:{request_id}"))
 
     async def needs_rebuild(self) -> bool:
-        return not await self._r.exists("captcha:rebuilt")
+        return not await self._r.exists(self.REBUILT)
 
     async def mark_rebuilt(self) -> None:
-        await self._r.set("captcha:rebuilt", b"1")
+        await self._r.set(self.REBUILT, b"1")
 
     @asynccontextmanager
     async def judging(self, challenge_id: str) -> AsyncIterator[None]:

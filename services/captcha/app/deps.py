@@ -21,7 +21,7 @@ class CaptchaUseCases:
     clock: Clock
 
 
-def _use_cases(request: Request) -> CaptchaUseCases:
+async def _use_cases(request: Request) -> CaptchaUseCases:
     use_cases: CaptchaUseCases = request.app.state.captcha
     return use_cases
 

@@ -73,7 +73,7 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
         await renderer.prewarm()
         # A wiped Redis forgets the open challenges; the requests awaiting their check come back.
         refill = lambda: rebuild(store, history, now)  # noqa: E731
-        async with rt.lifespan(_app), in_background(rt.watch_state(store.needs_rebuild, refill)):
+        async with rt.lifespan(_app), in_background(rt.watch_state(store.needs_rebuild, refill, marker=store.REBUILT)):
             yield
         renderer.shutdown()
 

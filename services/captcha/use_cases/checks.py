@@ -35,13 +35,11 @@ class SecurityChecks:
 
     async def on_check_requested(self, request_id: str, cause_event_id: str, expires_at: datetime) -> Challenge:
         """A new request gets its first challenge; a redelivered one is announced again, unchanged."""
-        await self.store.open_request(request_id, expires_at, self.clock())
-        current_id = await self.store.current_id(request_id)
+        current_id = await self.store.open_request(request_id, expires_at, self.clock())
         current = await self.store.get(current_id) if current_id else None
         if current is None:
             current = issue_challenge(request_id, self.rng, self.clock(), self.settings)
-            await self.store.save(current, self.clock())
-            await self.store.make_current(current)
+            await self.store.save(current, self.clock(), current=True)
         await self._announce(current, EventIdentity(cause_event_id, "challenge"))
         return current
 
@@ -78,8 +76,7 @@ class SecurityChecks:
             if result.verdict is not RenewalVerdict.REFUSED:
                 await self.store.save(result.previous, self.clock())
             if result.challenge is not None:
-                await self.store.save(result.challenge, self.clock())
-                await self.store.make_current(result.challenge)
+                await self.store.save(result.challenge, self.clock(), current=True)
         if result.challenge is not None:
             await self._announce(result.challenge, EventIdentity(result.challenge.challenge_id, "issued"))
         elif result.verdict is RenewalVerdict.FAILED:
@@ -94,8 +91,7 @@ class SecurityChecks:
         if not await self.store.is_open(request_id):
             return None
         fresh = issue_challenge(request_id, self.rng, self.clock(), self.settings)
-        await self.store.save(fresh, self.clock())
-        await self.store.make_current(fresh)
+        await self.store.save(fresh, self.clock(), current=True)
         await self._announce(fresh, EventIdentity(fresh.challenge_id, "issued"))
         return Renewal(RenewalVerdict.RENEWED, previous=fresh, challenge=fresh)
 

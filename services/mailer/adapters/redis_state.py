@@ -54,6 +54,8 @@ def journalled(job: MailJob) -> dict[str, Any]:
 
 
 class MailerState:
+    REBUILT = "mail:rebuilt"  # present while the working state is whole
+
     def __init__(self, redis: Redis, journal: JournalWriter) -> None:
         self._r = redis
         self._journal = journal
@@ -120,10 +122,10 @@ class MailerState:
         await self._r.set(f"mail:sent:{job_id}", b"1", ex=keep_s)
 
     async def needs_rebuild(self) -> bool:
-        return not await self._r.exists("mail:rebuilt")
+        return not await self._r.exists(self.REBUILT)
 
     async def mark_rebuilt(self) -> None:
-        await self._r.set("mail:rebuilt", b"1")
+        await self._r.set(self.REBUILT, b"1")
 
     async def was_sent(self, job_id: str) -> bool:
         return bool(await self._r.exists(f"mail:sent:{job_id}"))

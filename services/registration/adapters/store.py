@@ -69,6 +69,14 @@ def _email_change_key(link_sha256: str) -> str:
     return f"reg:emailchange:{link_sha256}"
 
 
+def _account(raw: bytes | str | None) -> Account | None:
+    if not raw:
+        return None
+    state = json.loads(raw)
+    state.pop("v", None)  # the record's version (its offset), not a field of the account
+    return Account(**state)
+
+
 def _changed(request_id: str) -> str:
     return f"reg:changed:{request_id}"
 
@@ -83,6 +91,8 @@ StateRecord = Callable[[AccountStateRecorded], OutgoingEvent]
 
 
 class RegistrationStore:
+    REBUILT = "reg:rebuilt"  # present while the working state is whole
+
     def __init__(self, redis: Redis, writer: StateWriter, state_record: StateRecord) -> None:
         self._r = redis
         self._writer = writer
@@ -153,6 +163,14 @@ class RegistrationStore:
         rid = await self._r.get(f"reg:latest:{holder_id}")
         return await self.request(as_text(rid)) if rid else None
 
+    async def standing(self, holder_id: str) -> tuple[Account | None, tuple[SignupRequest, PendingDetails] | None]:
+        pipe = self._r.pipeline(transaction=False)  # one round trip for both keys
+        pipe.get(f"reg:acct:{holder_id}")
+        pipe.get(f"reg:latest:{holder_id}")
+        raw_account, latest_id = await pipe.execute()
+        latest = await self.request(as_text(latest_id)) if latest_id else None
+        return _account(raw_account), latest
+
     async def request_for_link(self, token_sha256: str) -> str | None:
         rid = await self._r.get(f"reg:link:{token_sha256}")
         return as_text(rid) if rid else None
@@ -217,12 +235,7 @@ class RegistrationStore:
         return as_text(raw) if raw else None
 
     async def account(self, holder_id: str) -> Account | None:
-        raw = await self._r.get(f"reg:acct:{holder_id}")
-        if not raw:
-            return None
-        state = json.loads(raw)
-        state.pop("v", None)
-        return Account(**state)
+        return _account(await self._r.get(f"reg:acct:{holder_id}"))
 
     # --- password resets --------------------------------------------------------------------------
     async def save_reset(self, reset: PasswordReset, ttl_s: int, *events: OutgoingEvent) -> None:
@@ -378,12 +391,12 @@ class RegistrationStore:
 
     # --- rebuild after a Redis wipe, catch-up after a crash -----------------------------------------
     async def needs_rebuild(self) -> bool:
-        return not await self._r.exists("reg:rebuilt")
+        return not await self._r.exists(self.REBUILT)
 
     async def rebuild(self, bootstrap: str) -> int:
         """Replay the private state topic from the start; the latest record of each id wins."""
         applied = await self._apply_records(bootstrap, since=None)
-        await self._r.set("reg:rebuilt", str(time.time()))
+        await self._r.set(self.REBUILT, str(time.time()))
         log.info("rebuilt %d records from %s", applied, topics.ACCOUNT_STATE.name)
         return applied
 

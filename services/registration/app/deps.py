@@ -2,7 +2,9 @@
 
 The composition root (``main.py``) keeps one :class:`HttpSetup` on ``app.state``; routes receive the
 use cases and the settings they need through ``Depends``, so each resource's routes live in their own
-module (``api/*``, ``web/*``) instead of closures inside one factory.
+module (``api/*``, ``web/*``) instead of closures inside one factory. The dependencies are ``async``:
+FastAPI runs a plain ``def`` one in a worker thread, a thread hop per dependency per request for what is
+an attribute read.
 """
 
 from __future__ import annotations
@@ -29,21 +31,21 @@ def install(app: FastAPI, setup: HttpSetup) -> None:
     app.state.http_setup = setup
 
 
-def http_setup(request: Request) -> HttpSetup:
+async def http_setup(request: Request) -> HttpSetup:
     return cast(HttpSetup, request.app.state.http_setup)
 
 
 Setup = Annotated[HttpSetup, Depends(http_setup)]
 
 
-def registration(setup: Setup) -> Registration:
+async def registration(setup: Setup) -> Registration:
     return setup.registration
 
 
 Reg = Annotated[Registration, Depends(registration)]
 
 
-def client_host(request: Request) -> str:
+async def client_host(request: Request) -> str:
     """The client's address (sign-up and login throttles count per address)."""
     return request.client.host if request.client else "unknown"
 
@@ -51,9 +53,9 @@ def client_host(request: Request) -> str:
 ClientHost = Annotated[str, Depends(client_host)]
 
 
-def login_client(request: Request) -> LoginClient:
+async def login_client(request: Request) -> LoginClient:
     """What a login tells about its client (the history keeps it coarsely: browser, system, network)."""
-    return LoginClient(request.headers.get("user-agent", ""), client_host(request))
+    return LoginClient(request.headers.get("user-agent", ""), await client_host(request))
 
 
 Client = Annotated[LoginClient, Depends(login_client)]

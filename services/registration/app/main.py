@@ -129,7 +129,7 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
         async with (
             rt.lifespan(_app),
             in_background(
-                rt.watch_state(store.needs_rebuild, lambda: store.rebuild(bootstrap)),
+                rt.watch_state(store.needs_rebuild, lambda: store.rebuild(bootstrap), marker=store.REBUILT),
                 every(settings.purge_interval_s, purge),
             ),
         ):

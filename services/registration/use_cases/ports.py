@@ -138,6 +138,10 @@ class Throttles(Protocol):
 class RegistrationStore(Requests, Accounts, Resets, Sessions, LoginHistory, Throttles, Protocol):
     """Everything registration keeps (one adapter implements it all)."""
 
+    async def standing(self, holder_id: str) -> tuple[Account | None, tuple[SignupRequest, PendingDetails] | None]:
+        """The holder's account and latest sign-up request, read together (what a sign-up decides on)."""
+        ...
+
 
 class AccessTokens(Protocol):
     ttl_s: int

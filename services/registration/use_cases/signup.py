@@ -118,8 +118,7 @@ class SignUp:
             log.info("honeypot filled: sign-up answered and dropped")
             return SignupAccepted(request_id)
         holder_id = self.holder_ids.of(valid.nir)
-        account = await self.store.account(holder_id)
-        latest = await self.store.latest_request(holder_id)
+        account, latest = await self.store.standing(holder_id)
         decision = decide_start(account is not None, latest[0] if latest else None, now)
         purpose = {
             StartDecision.NEW_REQUEST: "signup",

@@ -19,15 +19,17 @@ from services.rights.use_cases.ports import HolderRecord
 
 class RightsStore:
     """The ``HolderStore`` port in Redis."""
+    REBUILT = "rights:rebuilt"  # present while the working state is whole
+
 
     def __init__(self, redis: Redis) -> None:
         self._r = redis
 
     async def needs_rebuild(self) -> bool:
-        return not await self._r.exists("rights:rebuilt")
+        return not await self._r.exists(self.REBUILT)
 
     async def mark_rebuilt(self) -> None:
-        await self._r.set("rights:rebuilt", str(time.time()))
+        await self._r.set(self.REBUILT, str(time.time()))
 
     async def holder(self, holder_id: str) -> HolderRecord | None:
         raw = await self._r.get(f"rights:holder:{holder_id}")

@@ -36,7 +36,7 @@ def holder_of_header(sessions: SessionVerifier, authorization: str | None) -> st
     return holder
 
 
-def current_holder(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
+async def current_holder(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
     """The dependency: the caller's holder id, checked with the verifier the app was built with
     (``app.state.sessions``, set by ``app/main.py``)."""
     sessions: SessionVerifier = request.app.state.sessions

@@ -92,7 +92,7 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
         tune_collector()  # holders' rights: many long-lived objects without cycles (see collector.py)
         # Consumers wait at the gate until the ledgers are rebuilt (a first start, or a wiped Redis).
         rebuild = lambda: svc().rebuild(kafka_topic_replay(settings.kafka_bootstrap_servers))  # noqa: E731
-        async with rt.lifespan(app), in_background(rt.watch_state(store.needs_rebuild, rebuild)):
+        async with rt.lifespan(app), in_background(rt.watch_state(store.needs_rebuild, rebuild, marker=store.REBUILT)):
             yield
 
     app = FastAPI(

@@ -49,11 +49,10 @@ class MemoryChallengeStore:
         self._open.clear()
         self._rebuilt = False
 
-    async def save(self, challenge: Challenge, now: datetime) -> None:
+    async def save(self, challenge: Challenge, now: datetime, *, current: bool = False) -> None:
         self._challenges[challenge.challenge_id] = (challenge, challenge.expires_at + KEEP_AFTER_EXPIRY)
-
-    async def make_current(self, challenge: Challenge) -> None:
-        self._current[challenge.request_id] = challenge.challenge_id
+        if current:
+            self._current[challenge.request_id] = challenge.challenge_id
 
     async def get(self, challenge_id: str) -> Challenge | None:
         found = self._challenges.get(challenge_id)
@@ -62,8 +61,9 @@ class MemoryChallengeStore:
     async def current_id(self, request_id: str) -> str | None:
         return self._current.get(request_id)
 
-    async def open_request(self, request_id: str, expires_at: datetime, now: datetime) -> None:
+    async def open_request(self, request_id: str, expires_at: datetime, now: datetime) -> str | None:
         self._open[request_id] = max(expires_at, now + timedelta(seconds=1))
+        return self._current.get(request_id)
 
     async def close_request(self, request_id: str) -> None:
         self._open.pop(request_id, None)

@@ -65,10 +65,15 @@ async def test_the_current_challenge_of_a_request_is_the_last_made_current(store
     first = issue_challenge("req-contract-0002", random.Random(1), now, ChallengeSettings())
     second = issue_challenge("req-contract-0002", random.Random(2), now, ChallengeSettings())
     assert await stores.challenges.current_id("req-contract-0002") is None
+    assert await stores.challenges.open_request("req-contract-0002", now + timedelta(days=7), now) is None
     for challenge in (first, second):
-        await stores.challenges.save(challenge, now)
-        await stores.challenges.make_current(challenge)
+        await stores.challenges.save(challenge, now, current=True)
+    await stores.challenges.save(issue_challenge("req-contract-0002", random.Random(4), now), now)  # not current
     assert await stores.challenges.current_id("req-contract-0002") == second.challenge_id
+    # Opening the request again (a redelivered check) tells its current challenge in the same trip.
+    assert await stores.challenges.open_request("req-contract-0002", now + timedelta(days=7), now) == (
+        second.challenge_id
+    )
 
 
 async def test_a_request_stays_open_until_closed(stores: Stores) -> None:

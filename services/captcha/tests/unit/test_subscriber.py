@@ -36,8 +36,9 @@ class MemoryProcessed:
     async def seen(self, group: str, event_id: str) -> bool:
         return (group, event_id) in self.keys
 
-    async def remember(self, group: str, event_id: str) -> None:
+    async def remember(self, group: str, event_id: str, *, if_present: str | None = None) -> bool:
         self.keys.add((group, event_id))
+        return True
 
 
 @dataclass

@@ -31,8 +31,9 @@ class MemoryProcessedEvents:
     async def seen(self, group: str, event_id: str) -> bool:
         return (group, event_id) in self.seen_ids
 
-    async def remember(self, group: str, event_id: str) -> None:
-        self.seen_ids.add((group, event_id))
+    async def remember(self, group: str, event_id: str, *, if_present: str | None = None) -> bool:
+        self.seen_ids.add((group, event_id))  # no marker key in memory: the state is never wiped here
+        return True
 
 
 @dataclass

@@ -17,7 +17,7 @@ from services.registration.use_cases import Registration
 log = logging.getLogger("registration.web")
 
 
-def page_security(setup: Setup) -> PageSecurity:
+async def page_security(setup: Setup) -> PageSecurity:
     reg = setup.registration
     return PageSecurity(Signer(reg.page_key), setup.secure_cookies, reg.cgu.version)
 
@@ -44,7 +44,7 @@ async def current_holder(request: Request, reg: Reg) -> str | None:
 CurrentHolder = Annotated[str | None, Depends(current_holder)]
 
 
-def page(request: Request, security: Security, reg: Reg) -> PageRenderer:
+async def page(request: Request, security: Security, reg: Reg) -> PageRenderer:
     return PageRenderer(request, security, lambda: holder_of_session(request, reg))
 
 
@@ -58,7 +58,7 @@ async def posted_form(request: Request) -> FormData:
 Form = Annotated[FormData, Depends(posted_form)]
 
 
-def csrf_checked(request: Request, form: Form, security: Security) -> bool:
+async def csrf_checked(request: Request, form: Form, security: Security) -> bool:
     return security.csrf_ok(request, form_text(form, CSRF_FIELD))
 
 

@@ -74,6 +74,9 @@ class MemoryStore:
         rid = self.latest.get(holder_id)
         return await self.request(rid) if rid else None
 
+    async def standing(self, holder_id: str) -> tuple[Account | None, tuple[SignupRequest, PendingDetails] | None]:
+        return await self.account(holder_id), await self.latest_request(holder_id)
+
     async def request_for_link(self, token_sha256: str) -> str | None:
         return self.links.get(token_sha256)
 

@@ -127,6 +127,9 @@ async def test_accounts_and_their_opening(subject: Subject) -> None:
     saved = await store.account("holder-1")
     assert saved is not None and saved.email == "new@x.org"
     assert len(subject.written()) == 1
+    # What a sign-up decides on, read together: the account and the latest request of the holder.
+    assert await store.standing("holder-1") == (saved, (active, details()))
+    assert await store.standing("holder-2") == (None, None)
 
 
 async def test_an_account_linked_to_franceconnect_is_found_by_its_subject(subject: Subject) -> None:
