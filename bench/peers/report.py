@@ -25,7 +25,10 @@ class SideFigures:
 
     @property
     def hash_bound(self) -> float:
-        return statistics.median(h.per_second for h in self.hashes)
+        # A bound is the most the cores can hash: the best of the run's measurements. The median let
+        # measurements taken while others loaded the machine shrink it (49.9/s on 2026-11-30 where the
+        # same cores hash ~98/s when quiet), flattering the "÷ hash bound" ratios.
+        return max(h.per_second for h in self.hashes)
 
     @property
     def hash_cpu_ms(self) -> float:
@@ -49,7 +52,7 @@ def table(ours: SideFigures, peer: SideFigures, cores: int) -> str:
 
     rows.append(("password hash", ours.hash_params, peer.hash_params, ""))
     row("CPU of one hash, ms (argon2-cffi, this run)", ours.hash_cpu_ms, peer.hash_cpu_ms)
-    row(f"hash bound: hashes/s on {cores} threads", ours.hash_bound, peer.hash_bound)
+    row(f"hash bound: hashes/s on {cores} threads (best of the run)", ours.hash_bound, peer.hash_bound)
     for label, pick in (("password logins", "logins"), ("account creations", "creations")):
         a: list[PhaseResult] = getattr(ours, pick)
         b: list[PhaseResult] = getattr(peer, pick)
