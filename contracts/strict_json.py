@@ -23,12 +23,15 @@ class InvalidJson(ValueError):
 
 
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
+    result = dict(pairs)
+    if len(result) == len(pairs):  # (built in C: the check per key only runs when there is a duplicate)
+        return result
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
             raise InvalidJson(f"duplicate key {key!r} in one object")
-        result[key] = value
-    return result
+        seen.add(key)
+    raise AssertionError("unreachable: fewer keys than pairs means a duplicate")
 
 
 def _integer(text: str) -> int:
