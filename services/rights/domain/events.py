@@ -294,18 +294,16 @@ class CecActivity:
                 f"unknown CEC category {self.category!r}; known: {known}",
                 self.event_id,
             )
-        measures = (
-            ("months", self.months),
-            ("days", self.days),
-            ("hours", self.hours),
-            ("shifts", self.shifts),
-            ("interventions", self.interventions),
-            *(("hours_by_association", value) for value in self.hours_by_association or ()),
-            *(("hours_by_host", value) for value in self.hours_by_host or ()),
-        )
-        for name, value in measures:
+        for name in ("months", "days", "hours", "shifts", "interventions"):
+            value = getattr(self, name)
             if value is not None:  # (most are absent: an event carries the one measure its category needs)
                 _check_quantity(value, name, ErrorCode.INVALID_MEASURE, self.event_id, maximum=MAX_HOURS_IN_YEAR)
+        for value in self.hours_by_association or ():
+            _check_quantity(
+                value, "hours_by_association", ErrorCode.INVALID_MEASURE, self.event_id, maximum=MAX_HOURS_IN_YEAR
+            )
+        for value in self.hours_by_host or ():
+            _check_quantity(value, "hours_by_host", ErrorCode.INVALID_MEASURE, self.event_id, maximum=MAX_HOURS_IN_YEAR)
 
     def effective_on(self, parameters: RightsParameters) -> date:
         return posting_date(self.year, parameters)
