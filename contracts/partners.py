@@ -404,9 +404,14 @@ class PartnerDeclaration(BaseModel):
         if not isinstance(obj, Mapping):
             raise InvalidPartnerEvent("invalid_event", "a declaration is a JSON object")
         body = dict(obj)
-        holder = {name: body.pop(name, None) for name in ("event_id", "nir", "nir_key")}
-        try:  # one validation pass: the holder fields and the declaration (the union, by its tag)
-            return cls.__pydantic_validator__.validate_python({**holder, "declaration": body})  # type: ignore[no-any-return]
+        message = {
+            "event_id": body.pop("event_id", None),
+            "nir": body.pop("nir", None),
+            "nir_key": body.pop("nir_key", None),
+            "declaration": body,  # the rest: validated as one of the union's bodies, by its tag
+        }
+        try:  # one validation pass: the holder fields and the declaration
+            return cls.__pydantic_validator__.validate_python(message)  # type: ignore[no-any-return]
         except ValidationError as error:
             errors = error.errors()
         # The declaration's problems first, as when it is validated alone (parse_partner_event).
