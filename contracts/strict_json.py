@@ -8,6 +8,8 @@ does any of that is a mistake we must refuse with a reason, never silently read 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from typing import Any
 
 MAX_DEPTH = 32  # a declaration is 3 levels deep at most
@@ -66,19 +68,25 @@ def _check_depth(document: Any) -> None:
 
 # One decoder for every document (``json.loads`` with hooks would build a new one per call).
 _DECODER = json.JSONDecoder(object_pairs_hook=_object, parse_int=_integer, parse_float=_float, parse_constant=_constant)
-_SCAN = _DECODER.scan_once
-_SKIP_WHITESPACE = json.decoder.WHITESPACE.match
+# The decoder's scanner (set by ``JSONDecoder.__init__``; not in typeshed) and JSON's whitespace.
+_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _skip_whitespace(text: str, at: int) -> int:
+    match = _WHITESPACE.match(text, at)  # (always matches, maybe empty)
+    return match.end() if match else at
 
 
 def _decode(text: str) -> Any:
     """``_DECODER.decode(text)``, the same errors at the same positions, without its second regex match
     when the document ends the text (the usual case)."""
     try:
-        document, end = _SCAN(text, _SKIP_WHITESPACE(text, 0).end())
+        document, end = _SCAN(text, _skip_whitespace(text, 0))
     except StopIteration as stop:
         raise json.JSONDecodeError("Expecting value", text, stop.value) from None
     if end != len(text):
-        end = _SKIP_WHITESPACE(text, end).end()
+        end = _skip_whitespace(text, end)
         if end != len(text):
             raise json.JSONDecodeError("Extra data", text, end)
     return document
