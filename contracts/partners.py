@@ -49,6 +49,8 @@ _EURO = re.compile(_EURO_PATTERN)
 
 
 def _parse_euro(value: object) -> Decimal:
+    if type(value) is str and _EURO.fullmatch(value):  # the wire form: the pattern says all the rest
+        return Decimal(value)
     if isinstance(value, Decimal):
         amount = value
     elif isinstance(value, str) and _EURO.fullmatch(value):
@@ -74,6 +76,8 @@ EuroAmount = Annotated[
 
 
 def _parse_quantity(value: object) -> Decimal:
+    if type(value) is int and value >= 0:  # the common case (a bool's type is bool, not int)
+        return Decimal(value)
     if isinstance(value, bool):
         raise ValueError("a quantity is a JSON number, not a boolean")
     if isinstance(value, int | Decimal):
@@ -355,8 +359,9 @@ def _problem(item: Any, models: Mapping[str, type[BaseModel]]) -> str:
 _MODELS_BY_TYPE: Mapping[str, type[BaseModel]] = {str(m.model_fields["type"].default): m for m in PARTNER_EVENT_MODELS}
 
 
-def _describe(error: ValidationError) -> InvalidPartnerEvent:
-    first = error.errors()[0]
+def _describe(errors: list[Any]) -> InvalidPartnerEvent:
+    """The declaration's errors (``loc`` from the union's tag on) as one refusal."""
+    first = errors[0]
     if first["type"] == "union_tag_invalid":
         tag = first.get("ctx", {}).get("tag")
         return InvalidPartnerEvent(
@@ -364,7 +369,7 @@ def _describe(error: ValidationError) -> InvalidPartnerEvent:
         )
     if first["type"] == "union_tag_not_found":
         return InvalidPartnerEvent("missing_type", "the body has no 'type' field")
-    return InvalidPartnerEvent("invalid_event", "; ".join(_problem(item, _MODELS_BY_TYPE) for item in error.errors()))
+    return InvalidPartnerEvent("invalid_event", "; ".join(_problem(item, _MODELS_BY_TYPE) for item in errors))
 
 
 def parse_partner_event(obj: Mapping[str, Any]) -> PartnerEvent:
@@ -374,7 +379,10 @@ def parse_partner_event(obj: Mapping[str, Any]) -> PartnerEvent:
     try:
         return _EVENT_ADAPTER.validate_python(dict(obj))
     except ValidationError as error:
-        raise _describe(error) from None
+        raise _describe(error.errors()) from None
+
+
+_NIR_PATTERN = r"^[0-9]{5}(?:[0-9]{2}|2[AB])[0-9]{6}$"
 
 
 class PartnerDeclaration(BaseModel):
@@ -387,7 +395,7 @@ class PartnerDeclaration(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     event_id: str = Field(min_length=1, max_length=200, description="unique per declaration; redeliveries repeat it")
-    nir: str = Field(pattern=r"^[0-9]{5}(?:[0-9]{2}|2[AB])[0-9]{6}$", description="13 characters (personal data)")
+    nir: str = Field(pattern=_NIR_PATTERN, description="13 characters (personal data)")
     nir_key: str = Field(pattern=r"^[0-9]{2}$")
     declaration: PartnerEvent
 
@@ -396,16 +404,24 @@ class PartnerDeclaration(BaseModel):
         if not isinstance(obj, Mapping):
             raise InvalidPartnerEvent("invalid_event", "a declaration is a JSON object")
         body = dict(obj)
-        holder = {name: body.pop(name, None) for name in ("event_id", "nir", "nir_key")}
-        declaration = parse_partner_event(body)
-        try:
-            return cls.model_validate({**holder, "declaration": declaration})
+        message = {
+            "event_id": body.pop("event_id", None),
+            "nir": body.pop("nir", None),
+            "nir_key": body.pop("nir_key", None),
+            "declaration": body,  # the rest: validated as one of the union's bodies, by its tag
+        }
+        try:  # one validation pass: the holder fields and the declaration
+            return cls.__pydantic_validator__.validate_python(message)  # type: ignore[no-any-return]
         except ValidationError as error:
-            problems = [
-                f"{'.'.join(str(p) for p in e['loc'])}: {'missing' if e['input'] is None else e['msg']}"
-                for e in error.errors()
-            ]
-            raise InvalidPartnerEvent("invalid_holder", "; ".join(problems)) from None
+            errors = error.errors()
+        # The declaration's problems first, as when it is validated alone (parse_partner_event).
+        in_declaration = [{**e, "loc": e["loc"][1:]} for e in errors if e["loc"][:1] == ("declaration",)]
+        if in_declaration:
+            raise _describe(in_declaration) from None
+        problems = [
+            f"{'.'.join(str(p) for p in e['loc'])}: {'missing' if e['input'] is None else e['msg']}" for e in errors
+        ]
+        raise InvalidPartnerEvent("invalid_holder", "; ".join(problems)) from None
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> PartnerDeclaration:

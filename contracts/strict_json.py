@@ -8,6 +8,8 @@ does any of that is a mistake we must refuse with a reason, never silently read 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from typing import Any
 
 MAX_DEPTH = 32  # a declaration is 3 levels deep at most
@@ -23,15 +25,20 @@ class InvalidJson(ValueError):
 
 
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
+    result = dict(pairs)
+    if len(result) == len(pairs):  # (built in C: the check per key only runs when there is a duplicate)
+        return result
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
             raise InvalidJson(f"duplicate key {key!r} in one object")
-        result[key] = value
-    return result
+        seen.add(key)
+    raise AssertionError("unreachable: fewer keys than pairs means a duplicate")
 
 
 def _integer(text: str) -> int:
+    if len(text) <= MAX_INTEGER_DIGITS:
+        return int(text)
     digits = len(text.lstrip("-"))
     if digits > MAX_INTEGER_DIGITS:
         raise InvalidJson(f"a number has {digits} digits (at most {MAX_INTEGER_DIGITS})")
@@ -61,6 +68,28 @@ def _check_depth(document: Any) -> None:
 
 # One decoder for every document (``json.loads`` with hooks would build a new one per call).
 _DECODER = json.JSONDecoder(object_pairs_hook=_object, parse_int=_integer, parse_float=_float, parse_constant=_constant)
+# The decoder's scanner (set by ``JSONDecoder.__init__``; not in typeshed) and JSON's whitespace.
+_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _skip_whitespace(text: str, at: int) -> int:
+    match = _WHITESPACE.match(text, at)  # (always matches, maybe empty)
+    return match.end() if match else at
+
+
+def _decode(text: str) -> Any:
+    """``_DECODER.decode(text)``, the same errors at the same positions, without its second regex match
+    when the document ends the text (the usual case)."""
+    try:
+        document, end = _SCAN(text, _skip_whitespace(text, 0))
+    except StopIteration as stop:
+        raise json.JSONDecodeError("Expecting value", text, stop.value) from None
+    if end != len(text):
+        end = _skip_whitespace(text, end)
+        if end != len(text):
+            raise json.JSONDecodeError("Extra data", text, end)
+    return document
 
 
 def loads(raw: bytes | str) -> Any:
@@ -75,7 +104,7 @@ def loads(raw: bytes | str) -> Any:
     try:
         if text.startswith("\ufeff"):  # as json.loads says it
             raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
-        document = _DECODER.decode(text)
+        document = _decode(text)
     except json.JSONDecodeError as error:
         raise InvalidJson(f"not valid JSON ({error.msg}, line {error.lineno} column {error.colno})") from None
     except RecursionError:

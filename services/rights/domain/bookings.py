@@ -115,15 +115,18 @@ def apply_booked(state: Projection, event: TrainingBooked, on: date) -> None:
     due = max(ZERO, event.price_eur - participation)
     taken: dict[Fund, Decimal] = {}
     remaining = due
-    for fund in state.policy.debit_order:
-        if remaining <= 0:
-            break  # (nothing more to take)
-        if state.retired_on is not None and fund is not Fund.CEC:
-            continue  # after retirement only the CEC can be used (L5151-2, S36)
-        take = min(remaining, max(ZERO, state.balance(FUND_ACCOUNT[fund])))
-        if take > 0:
-            taken[fund] = take
-            remaining -= take
+    if remaining > 0:
+        totals, retired = state.totals, state.retired_on is not None
+        for fund in state.policy.debit_order:
+            if retired and fund is not Fund.CEC:
+                continue  # after retirement only the CEC can be used (L5151-2, S36)
+            held = totals[FUND_ACCOUNT[fund]]
+            if held > 0:
+                take = held if held < remaining else remaining  # min(remaining, held), the same value
+                taken[fund] = take
+                remaining -= take
+                if remaining <= 0:
+                    break  # (nothing more to take)
     if remaining > 0 and state.policy.booking_shortfall is Shortfall.REFUSE:
         raise RightsError(
             ErrorCode.INSUFFICIENT_RIGHTS,

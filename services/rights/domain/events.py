@@ -26,6 +26,8 @@ from .money import has_at_most_two_decimals
 from .parameters import CecCategory, RightsParameters
 
 MAX_HOURS_IN_YEAR = Decimal(366 * 24)
+_MAX_DAYS = Decimal(366)
+_DAYS_IN_YEAR = {False: Decimal(365), True: Decimal(366)}
 _MIN_YEAR = 1900
 _MAX_YEAR = 9998
 
@@ -83,7 +85,13 @@ def _check_quantity(
 ) -> None:
     if value is None:
         return
-    if isinstance(value, bool) or not isinstance(value, int | Decimal) or not Decimal(value).is_finite():
+    kind = type(value)  # exact types first: this runs for every measure of every event
+    if kind is Decimal:
+        if not value.is_finite():  # type: ignore[union-attr]
+            raise _fail(code, f"{name} must be a number, got {value!r}", event_id)
+    elif kind is not int and (
+        isinstance(value, bool) or not isinstance(value, int | Decimal) or not Decimal(value).is_finite()
+    ):
         raise _fail(code, f"{name} must be a number, got {value!r}", event_id)
     if value < 0 or (positive and value == 0):
         raise _fail(code, f"{name} must be {'positive' if positive else 'zero or more'}, got {value}", event_id)
@@ -139,23 +147,23 @@ class WorkYear:
             maximum=MAX_HOURS_IN_YEAR,
             positive=True,
         )
-        _check_quantity(self.days, "days", ErrorCode.INVALID_DAYS, self.event_id, maximum=Decimal(366))
+        _check_quantity(self.days, "days", ErrorCode.INVALID_DAYS, self.event_id, maximum=_MAX_DAYS)
         _check_quantity(
             self.reference_days,
             "reference_days",
             ErrorCode.INVALID_REFERENCE,
             self.event_id,
-            maximum=Decimal(366),
+            maximum=_MAX_DAYS,
             positive=True,
         )
-        days_in_year = 366 if calendar.isleap(self.year) else 365
-        _check_quantity(
-            self.days_active,
-            "days_active",
-            ErrorCode.INVALID_DAYS,
-            self.event_id,
-            maximum=Decimal(days_in_year),
-        )
+        if self.days_active is not None:
+            _check_quantity(
+                self.days_active,
+                "days_active",
+                ErrorCode.INVALID_DAYS,
+                self.event_id,
+                maximum=_DAYS_IN_YEAR[calendar.isleap(self.year)],
+            )
         if self.status is WorkStatus.EMPLOYEE:
             self._check_employee_measure()
         if self.status is WorkStatus.SELF_EMPLOYED and self.days_active is None:
@@ -287,12 +295,15 @@ class CecActivity:
                 self.event_id,
             )
         for name in ("months", "days", "hours", "shifts", "interventions"):
-            _check_quantity(
-                getattr(self, name), name, ErrorCode.INVALID_MEASURE, self.event_id, maximum=MAX_HOURS_IN_YEAR
-            )
-        for name in ("hours_by_association", "hours_by_host"):
-            for value in getattr(self, name) or ():
+            value = getattr(self, name)
+            if value is not None:  # (most are absent: an event carries the one measure its category needs)
                 _check_quantity(value, name, ErrorCode.INVALID_MEASURE, self.event_id, maximum=MAX_HOURS_IN_YEAR)
+        for value in self.hours_by_association or ():
+            _check_quantity(
+                value, "hours_by_association", ErrorCode.INVALID_MEASURE, self.event_id, maximum=MAX_HOURS_IN_YEAR
+            )
+        for value in self.hours_by_host or ():
+            _check_quantity(value, "hours_by_host", ErrorCode.INVALID_MEASURE, self.event_id, maximum=MAX_HOURS_IN_YEAR)
 
     def effective_on(self, parameters: RightsParameters) -> date:
         return posting_date(self.year, parameters)

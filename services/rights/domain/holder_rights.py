@@ -264,10 +264,13 @@ class HolderRights:
         except RightsError as error:
             raise error.for_event(event.event_id) from None
         held = self._held
-        unblocks = [waiting for waiting, why in held if _may_unblock(event, waiting, why)] if held else []
+        if held:
+            unblocks = [waiting for waiting, why in held if _may_unblock(event, waiting, why)]
+            if unblocks:
+                return self._insert([*unblocks, event], new=event)
         keys = timeline.keys
-        if unblocks or (keys and key < keys[-1]):
-            return self._insert([*unblocks, event], new=event)
+        if keys and key < keys[-1]:
+            return self._insert([event], new=event)
         try:  # after every applied event: applied to the kept state (no replay)
             timeline.apply(key, event)
         except RightsError as error:

@@ -41,6 +41,10 @@ from services.rights.domain import (
     WorkYear,
 )
 
+# Enum members by value, looked up in a dict (calling the enum class costs more, for every message).
+_WORK_STATUS = {status.value: status for status in WorkStatus}
+_CEC_CATEGORY = {category.value: category for category in CecCategory}
+
 
 def _hours_list(values: list[Decimal] | None) -> tuple[Decimal, ...] | None:
     return None if values is None else tuple(values)
@@ -50,7 +54,7 @@ def _work_year(event: c.WorkYear, event_id: str) -> WorkYear:
     return WorkYear(
         event_id=event_id,
         year=event.year,
-        status=WorkStatus(event.status),
+        status=_WORK_STATUS[event.status],
         hours=event.hours,
         reference_hours=event.reference_hours,
         days=event.days,
@@ -65,7 +69,7 @@ def _cec_activity(event: c.CecActivity, event_id: str) -> CecActivity:
     return CecActivity(
         event_id=event_id,
         year=event.year,
-        category=CecCategory(event.category),
+        category=_CEC_CATEGORY[event.category],
         months=event.months,
         days=event.days,
         hours=event.hours,

@@ -107,6 +107,28 @@ def test_the_service_parks_what_is_not_the_contract_with_a_reason_naming_it(raw:
     assert store.bodies == {}
 
 
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        # The holder fields and the body are validated in one pass; the body's problem is named first.
+        (
+            {"event_id": "", "nir": "123", "type": "work_year", "year": 2023, "hours": 800, "hour": 1},
+            "invalid_event: hour: unknown field",
+        ),
+        ({"event_id": "e", "nir": NIR + "\n", "nir_key": KEY, "type": "legacy_cpf_hours", "hours": 10}, "nir: "),
+        ({"event_id": "e", "nir": NIR, "nir_key": KEY + "\n", "type": "legacy_cpf_hours", "hours": 10}, "nir_key: "),
+        ({"event_id": "e", "nir": NIR, "type": "legacy_cpf_hours", "hours": 10}, "invalid_holder: nir_key: missing"),
+        ({"event_id": "x" * 201, "nir": NIR, "nir_key": KEY, "type": "legacy_cpf_hours", "hours": 10}, "event_id: "),
+    ],
+)
+def test_a_message_whose_holder_or_body_is_not_exactly_the_contract_is_refused(
+    message: dict[str, Any], expected: str
+) -> None:
+    with pytest.raises(partners.InvalidPartnerEvent) as caught:
+        partners.PartnerDeclaration.from_message(message)
+    assert expected in str(caught.value)
+
+
 def simulate(raw: bytes) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     stdin = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8")
