@@ -75,8 +75,10 @@ async def test_a_franceconnect_holder_confirms_with_franceconnect_then_logs_out_
     platform: Platform, page: Page, pages: Pages
 ) -> None:
     holder, subject = await signed_up_with_franceconnect(page, pages, platform, "fc-logout")
+    # The session the sign-up opened ends the provider's session too (its ID token was kept with it).
     await page.get_by_role("button", name="Se déconnecter").click()
-    await page.wait_for_url("**/deconnexion")  # a session opened by the sign-up: nothing to end at the provider
+    await page.wait_for_url(re.compile(r".*/deconnexion\?state=.*"))
+    await expect(page.locator(".success")).to_contain_text("et de FranceConnect")
     await page.goto(platform.gateway + "/connexion")
     await page.get_by_role("link", name="S'identifier avec FranceConnect").first.click()
     await at_provider(page, pages, subject, claims_of(holder.nir, holder.email))

@@ -54,8 +54,10 @@ async def log_in_with_password(page: Page, platform: Platform, holder: Holder) -
 
 
 async def log_out(page: Page) -> None:
+    """Out of our session, and of the provider's when FranceConnect opened it (back with its state)."""
     await page.get_by_role("button", name="Se déconnecter").click()
-    await page.wait_for_url("**/deconnexion")
+    await page.wait_for_url(re.compile(r".*/deconnexion(\?state=[^&]+)?$"))
+    await expect(page.locator(".success")).to_be_visible()
 
 
 async def fill_franceconnect_form(page: Page, holder: Holder) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -25,21 +26,38 @@ class RedisHeldIdentities:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
 
-    async def hold(self, identity: VerifiedIdentity, ttl_s: int) -> str:
+    async def hold(self, identity: VerifiedIdentity, ttl_s: int, provider_id_token: str = "") -> str:
         hold_id = secrets.token_urlsafe(32)
-        await self._redis.set(_key(hold_id), json.dumps(identity.to_claims()), ex=ttl_s)
+        held = {"claims": identity.to_claims(), "id_token": provider_id_token}
+        await self._redis.set(_key(hold_id), json.dumps(held), ex=ttl_s)
         return hold_id
 
-    async def held(self, hold_id: str) -> VerifiedIdentity | None:
+    async def _held(self, hold_id: str) -> dict[str, Any] | None:
         if not hold_id or len(hold_id) > 100:
             return None
         raw = await self._redis.get(_key(hold_id))
         if raw is None:
             return None
         try:
-            return identity_from_claims(json.loads(raw))
-        except (IdentityClaimsError, ValueError):
+            held = json.loads(raw)
+        except ValueError:
             return None
+        return held if isinstance(held, dict) else None
+
+    async def held(self, hold_id: str) -> VerifiedIdentity | None:
+        held = await self._held(hold_id)
+        if held is None:
+            return None
+        try:
+            # A hold written before the ID token was kept is the claims alone (for IDENTITY_TTL_S at most).
+            return identity_from_claims(held["claims"] if "claims" in held else held)
+        except (IdentityClaimsError, ValueError, TypeError):
+            return None
+
+    async def provider_id_token(self, hold_id: str) -> str:
+        held = await self._held(hold_id)
+        token = held.get("id_token", "") if held is not None else ""
+        return token if isinstance(token, str) else ""
 
     async def release(self, hold_id: str) -> None:
         await self._redis.delete(_key(hold_id))

@@ -206,11 +206,12 @@ class FranceConnectAccounts:
             return Linked(holder_id)
 
     async def sign_up(
-        self, identity: VerifiedIdentity, form: SignupForm, client: LoginClient
+        self, identity: VerifiedIdentity, form: SignupForm, client: LoginClient, provider_id_token: str = ""
     ) -> LoginAccepted | AwaitingConfirmation | Refused | SignupThrottled | list[FieldError]:
         """The form after FranceConnect. The answers do not depend on whether the NIR has an account or a
         pending request (only on the identity, the NIR's cross-check and the e-mail typed). Limited per
-        client address as the password sign-up is (each one may send mail)."""
+        client address as the password sign-up is (each one may send mail). ``provider_id_token``: that
+        login's ID token, kept with the session it opens so its logout ends the provider's session too."""
         now = self.clock()
         signup = self.signup
         if throttled := await signup.throttled(client.address, now):
@@ -226,7 +227,7 @@ class FranceConnectAccounts:
         password_hash = await signup.hashing.hash(valid.password) if valid.password else ""
         if (linked := await self.store.holder_for_subject(identity.subject)) is not None:
             # This person already has an account: a sign-up is a login (never a second account).
-            return await self.login.open_session(linked, FRANCECONNECT, client)
+            return await self.login.open_session(linked, FRANCECONNECT, client, provider_id_token)
         holder_id = signup.holder_ids.of(valid.nir)
         account = await self.store.account(holder_id)
         if account is not None and account.identity_verified_by:
@@ -243,7 +244,7 @@ class FranceConnectAccounts:
             active = request.activate_verified(now)
             try:
                 opened = await self.opening.finish(active, details)
-                return await self.login.open_session(opened, FRANCECONNECT, client)
+                return await self.login.open_session(opened, FRANCECONNECT, client, provider_id_token)
             except IdentityAlreadyLinked as exc:
                 return Refused(exc.code, exc.message)
         with_link, caused = signup.with_link(request, details, 0, now)

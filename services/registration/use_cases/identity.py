@@ -121,8 +121,15 @@ class HeldIdentities(Protocol):
     a page offering sign-up after a login with an unknown subject). Short-lived; ``hold`` returns an
     unguessable id that the web layer keeps in an HttpOnly cookie."""
 
-    async def hold(self, identity: VerifiedIdentity, ttl_s: int) -> str: ...
+    async def hold(self, identity: VerifiedIdentity, ttl_s: int, provider_id_token: str = "") -> str:
+        """``provider_id_token``: the provider's ID token of that login, for the session the form opens
+        (its logout ends the provider's session too)."""
+        ...
 
     async def held(self, hold_id: str) -> VerifiedIdentity | None: ...
+
+    async def provider_id_token(self, hold_id: str) -> str:
+        """The ID token held with the identity ("" if none, or the hold is gone)."""
+        ...
 
     async def release(self, hold_id: str) -> None: ...

@@ -184,7 +184,7 @@ async def callback(
     outcome = await reg.franceconnect.log_in(identity, client, completed.id_token)
     if isinstance(outcome, LoginAccepted):
         return logged_in(outcome, reg, setup)
-    hold_id = await reg.held_identities.hold(identity, IDENTITY_TTL_S)
+    hold_id = await reg.held_identities.hold(identity, IDENTITY_TTL_S, completed.id_token)
     if purpose == "signup":
         response: Response = see_other(FORM)
     else:  # a login with an identity no account is linked to: offer the sign-up with it
@@ -225,7 +225,9 @@ async def signup_submit(
         state.add(None, CSRF_FAILED)
         return await identity_form(page, identity, state, 403)
     typed = to_signup_form(form, values, form.get("cgu_accepted") == "1")
-    outcome = await reg.franceconnect.sign_up(identity, typed, client)
+    outcome = await reg.franceconnect.sign_up(
+        identity, typed, client, await reg.held_identities.provider_id_token(hold_id)
+    )
     if isinstance(outcome, list):
         state.add_all(outcome, SIGNUP_FIELDS)
         return await identity_form(page, identity, state, 422)

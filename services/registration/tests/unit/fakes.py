@@ -248,15 +248,22 @@ class MemoryHeldIdentities:
     """Verified identities waiting for the sign-up form (the Redis adapter: ``adapters/held_identities.py``)."""
 
     def __init__(self) -> None:
-        self.held_by_id: dict[str, VerifiedIdentity] = {}
+        self.held_by_id: dict[str, tuple[VerifiedIdentity, str]] = {}
+        self._minted = 0
 
-    async def hold(self, identity: VerifiedIdentity, ttl_s: int) -> str:
-        hold_id = f"hold-{len(self.held_by_id)}"
-        self.held_by_id[hold_id] = identity
+    async def hold(self, identity: VerifiedIdentity, ttl_s: int, provider_id_token: str = "") -> str:
+        self._minted += 1
+        hold_id = f"hold-{self._minted}"
+        self.held_by_id[hold_id] = (identity, provider_id_token)
         return hold_id
 
     async def held(self, hold_id: str) -> VerifiedIdentity | None:
-        return self.held_by_id.get(hold_id)
+        held = self.held_by_id.get(hold_id)
+        return held[0] if held is not None else None
+
+    async def provider_id_token(self, hold_id: str) -> str:
+        held = self.held_by_id.get(hold_id)
+        return held[1] if held is not None else ""
 
     async def release(self, hold_id: str) -> None:
         self.held_by_id.pop(hold_id, None)

@@ -142,6 +142,17 @@ async def test_a_sign_up_with_the_providers_email_opens_the_account_at_once_with
     assert isinstance(await w.reg.franceconnect.log_in(CHLOE, CLIENT), LoginAccepted)
 
 
+async def test_the_session_a_sign_up_opens_ends_the_providers_session_at_logout_too() -> None:
+    w = world()
+    outcome = await w.reg.franceconnect.sign_up(CHLOE, fc_form(), CLIENT, provider_id_token="hdr.claims.sig")
+    assert isinstance(outcome, LoginAccepted)
+    assert await w.reg.login.log_out(outcome.session_id) == "hdr.claims.sig"
+    # A second sign-up of the same person is a login: its session keeps that login's token as well.
+    again = await w.reg.franceconnect.sign_up(CHLOE, fc_form(), CLIENT, provider_id_token="hdr.again.sig")
+    assert isinstance(again, LoginAccepted) and again.holder_id == outcome.holder_id
+    assert await w.reg.login.log_out(again.session_id) == "hdr.again.sig"
+
+
 async def test_a_sign_up_with_another_email_mails_the_confirmation_link_and_opens_on_its_click() -> None:
     w = world()
     outcome = await w.reg.franceconnect.sign_up(CHLOE, fc_form(email="chloe@cpa.fr", password=PASSWORD), CLIENT)
