@@ -74,6 +74,7 @@ def _account(raw: bytes | str | None) -> Account | None:
         return None
     state = json.loads(raw)
     state.pop("v", None)  # the record's version (its offset), not a field of the account
+    state.pop("previous_email", None)  # written by a development build of 2026-11-30, before replaced_emails
     return Account(**state)
 
 
@@ -300,6 +301,11 @@ class RegistrationStore:
     async def session_provider_id_token(self, sid: str) -> str | None:
         raw = await self._r.get(f"reg:session-idt:{sid}")
         return as_text(raw) if raw else None
+
+    async def keep_session_provider_id_token(self, sid: str, provider_id_token: str) -> None:
+        remaining_ms = await self._r.pttl(f"reg:session:{sid}")
+        if provider_id_token and remaining_ms > 0:
+            await self._r.set(f"reg:session-idt:{sid}", provider_id_token, px=remaining_ms)
 
     @staticmethod
     def _session_keys(sid: str) -> tuple[str, str, str]:

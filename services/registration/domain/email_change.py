@@ -78,8 +78,11 @@ def request_change(account: Account, new_email: str, link_sha256: str, expires_a
     account.email_change_expires_at = expires_at.isoformat()
 
 
-def confirm_change(account: Account, link_sha256: str, now: datetime) -> EmailChanged:
-    """The new mailbox followed its link: the address changes. Raises EmailChangeLinkInvalid."""
+def confirm_change(account: Account, link_sha256: str, now: datetime, undo_until: datetime) -> EmailChanged:
+    """The new mailbox followed its link: the address changes. Raises EmailChangeLinkInvalid.
+
+    The replaced address is kept until ``undo_until`` (the life of the "Ce n'était pas moi" links mailed
+    to it), after every address replaced before it that can still be put back."""
     pending, expected, expires = (
         account.email_change_to,
         account.email_change_link_sha256,
@@ -91,7 +94,8 @@ def confirm_change(account: Account, link_sha256: str, now: datetime) -> EmailCh
         raise EmailChangeLinkInvalid()
     changed = EmailChanged(previous_email=account.email, new_email=pending)
     account.email = pending
-    account.previous_email = changed.previous_email
+    live = [entry for entry in account.replaced_emails if now < datetime.fromisoformat(entry[1])]
+    account.replaced_emails = [*live, [changed.previous_email, undo_until.isoformat()]]
     cancel_pending(account)
     return changed
 
@@ -101,17 +105,21 @@ def cancel_pending(account: Account) -> None:
     account.email_change_to = account.email_change_link_sha256 = account.email_change_expires_at = None
 
 
-def restore_previous_address(account: Account, sent_to: str) -> bool:
-    """ "Ce n'était pas moi" from a link mailed to the address a change replaced (the change's warning, or
-    a new-login alert sent before it): that address is the account's again.
+def restore_replaced_address(account: Account, sent_to: str) -> bool:
+    """ "Ce n'était pas moi" from a link mailed to an address a change replaced (a change's warning, or a
+    new-login alert sent before it): that address is the account's again, whatever changes came after it.
 
-    Whoever follows it holds the previous mailbox, the address the account was known by: the real products
-    make the same trade, and the reset that follows goes there. A link mailed to the new address changes
-    no address."""
-    previous = account.previous_email
-    if not previous or not sent_to or sent_to.casefold() != previous.casefold():
+    Whoever follows it holds a mailbox the account was known by: the real products make the same trade, and
+    the reset that follows goes there. The addresses replaced *after* it are forgotten, so a later mailbox
+    (an intruder's, in a chain of changes A→B→C) cannot take the account back from the earlier one; an
+    earlier one still can. A link mailed to the current address changes no address. The link's own
+    expiry bounds when this can happen (an expired link never reaches here)."""
+    if not sent_to:
         return False
-    account.email = previous
-    account.previous_email = None
-    cancel_pending(account)
-    return True
+    for index, (address, _until) in enumerate(account.replaced_emails):
+        if address.casefold() == sent_to.casefold():
+            account.email = address
+            account.replaced_emails = account.replaced_emails[:index]
+            cancel_pending(account)
+            return True
+    return False

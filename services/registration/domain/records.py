@@ -57,12 +57,13 @@ class Account:
     identity_verified_by: str | None = None
     identity_verified_at: str | None = None
     # A change of address (domain/email_change.py): the one pending request (its address, the hash of the
-    # link mailed to it and when that link dies), then, once it took effect, the address it replaced (a
-    # "Ce n'était pas moi" link mailed there puts it back).
+    # link mailed to it and when that link dies), then, once changes took effect, every address they
+    # replaced while its "Ce n'était pas moi" links may still be followed: [address, until (ISO)], oldest
+    # first (a link mailed to one of them puts it back, even after several changes in a row).
     email_change_to: str | None = None
     email_change_link_sha256: str | None = None
     email_change_expires_at: str | None = None
-    previous_email: str | None = None
+    replaced_emails: list[list[str]] = field(default_factory=list)
 
     @property
     def has_password(self) -> bool:

@@ -111,7 +111,7 @@ class EmailChanges:
             account = await self.store.account(holder_id)
             if account is None:
                 raise EmailChangeLinkInvalid()
-            changed = confirm_change(account, link, now)
+            changed = confirm_change(account, link, now, undo_until=now + self.alerts.link_lifetime)
             warning = await self.alerts.warn(
                 "email_changed",
                 f"email_changed:{holder_id[:16]}:{secrets.token_urlsafe(12)}",

@@ -20,7 +20,7 @@ from typing import Literal, Protocol
 
 from contracts.links import token_hash
 from eventing.publishing import OutgoingEvent
-from services.registration.domain.email_change import cancel_pending, restore_previous_address
+from services.registration.domain.email_change import cancel_pending, restore_replaced_address
 from services.registration.domain.login_history import (
     KEPT_FOR,
     KEPT_LOGINS,
@@ -120,9 +120,9 @@ class LoginAlerts:
                 return False
             # Whoever logged in knows the password: it stops working now, and the reset chooses another.
             account.password_hash = ""
-            # A link mailed to the address a change replaced puts it back (the reset goes there); a change
+            # A link mailed to an address a change replaced puts it back (the reset goes there); a change
             # the intruder asked for and that is still pending dies with its link.
-            restore_previous_address(account, sent_to)
+            restore_replaced_address(account, sent_to)
             cancel_pending(account)
             account.sessions_valid_after = self.clock().timestamp()
             await self.store.save_account(account)

@@ -121,6 +121,12 @@ class LogIn:
         await self.store.open_session(session_id, holder_id, self.session_ttl_s, provider_id_token)
         return LoginAccepted(holder_id, session_id, self.tokens.issue(holder_id, session_id))
 
+    async def keep_provider_id_token(self, session_id: str, provider_id_token: str) -> None:
+        """The holder logged in at the provider again from this session (a re-authentication, a linking):
+        its logout must end that provider session too, or the next person at a shared computer would be
+        let in by FranceConnect without a password."""
+        await self.store.keep_session_provider_id_token(session_id, provider_id_token)
+
     # --- authenticating again, before a sensitive change (the e-mail address) -----------------------
     async def reauthenticate(self, holder_id: str, session_id: str, password: str, client: str) -> LoginRefused | None:
         """The logged-in holder types their password again: throttled and counted like a login."""

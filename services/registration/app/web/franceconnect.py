@@ -118,7 +118,8 @@ async def logout_at_provider(
     except IdentityProviderError:
         return None  # the local session is closed; the provider's ends with its own lifetime
     response = await page.render(
-        "logout_franceconnect.html", title="Déconnexion de FranceConnect", logged_in=False, provider_url=url
+        "logout_franceconnect.html", title="Déconnexion de FranceConnect", logged_in=False, provider_url=url,
+        private=True,  # it carries the ID token (id_token_hint): never stored by a cache
     )
     response.set_cookie(
         LOGOUT_COOKIE, state, max_age=600, httponly=True, samesite="lax", secure=setup.secure_cookies,
@@ -170,13 +171,16 @@ async def callback(
     if purpose == "reauth":
         if holder is None:
             return see_other("/connexion?session=expiree")
-        refused = await reg.franceconnect.reauthenticate(holder, request.cookies.get(SESSION_COOKIE, ""), identity)
+        session_id = request.cookies.get(SESSION_COOKIE, "")
+        await reg.login.keep_provider_id_token(session_id, completed.id_token)  # its logout ends it, refused or not
+        refused = await reg.franceconnect.reauthenticate(holder, session_id, identity)
         if isinstance(refused, Refused):
             return await fc_error(page, refused.message, 403, back=EMAIL_CHANGE_PAGE, title="Confirmation refusée")
         return see_other(EMAIL_CHANGE_PAGE)
     if purpose == "link":
         if holder is None:
             return see_other("/connexion?session=expiree")
+        await reg.login.keep_provider_id_token(request.cookies.get(SESSION_COOKIE, ""), completed.id_token)
         linked = await reg.franceconnect.link(holder, identity)
         if isinstance(linked, Refused):
             return await fc_error(page, linked.message, 409, back="/mes-droits", title="Votre compte n'a pas été lié")

@@ -161,6 +161,10 @@ class MemoryStore:
     async def session_provider_id_token(self, sid: str) -> str | None:
         return self.session_id_tokens.get(sid)
 
+    async def keep_session_provider_id_token(self, sid: str, provider_id_token: str) -> None:
+        if sid in self.sessions and provider_id_token:
+            self.session_id_tokens[sid] = provider_id_token
+
     async def close_session(self, sid: str) -> None:
         self.sessions.pop(sid, None)
         self.session_id_tokens.pop(sid, None)

@@ -154,7 +154,7 @@ async def test_not_me_from_the_old_address_puts_it_back_closes_sessions_and_send
 
     assert await w.reg.alerts.not_me(w.token_of(warning))
     account = await w.store.account(holder_id)
-    assert account is not None and account.email == OLD and account.previous_email is None
+    assert account is not None and account.email == OLD and account.replaced_emails == []
     assert await w.reg.login.holder_of(session.session_id) is None
     assert await w.reg.login.log_in(BODY, PASSWORD, "203.0.113.7") == INVALID_CREDENTIALS
     [reset] = mails_of(w, "password_reset")
@@ -218,3 +218,57 @@ async def test_logging_out_of_a_franceconnect_login_gives_its_id_token_to_end_th
     assert await w.reg.login.log_out(login.session_id) == "header.payload.signature"
     assert await w.reg.login.holder_of(login.session_id) is None
     assert await w.reg.login.log_out(opened.session_id) is None  # nothing to end at the provider
+
+
+async def test_after_two_changes_in_a_row_the_first_address_still_takes_the_account_back() -> None:
+    """An intruder changes A→B, then B→C within one fresh login: the warning of the second change goes to
+    B, their own mailbox. The holder's warning, mailed to A, must still put A back and send the reset there."""
+    w = world()
+    holder_id, session = await verified_session(w)
+    third = "chloe.troisieme@exemple.fr"
+    await w.reg.email_changes.request(holder_id, session.session_id, NEW, NEW)
+    await w.reg.email_changes.confirm(w.token_of(mails_of(w, "email_change")[-1]), session.session_id)
+    await w.reg.email_changes.request(holder_id, session.session_id, third, third)
+    await w.reg.email_changes.confirm(w.token_of(mails_of(w, "email_change")[-1]), session.session_id)
+    to_old, to_new = mails_of(w, "email_changed")
+    assert (to_old["to"], to_new["to"]) == (OLD, NEW)
+
+    # The intruder answers their own warning first: B is back, A is still the holder's to take.
+    assert await w.reg.alerts.not_me(w.token_of(to_new))
+    account = await w.store.account(holder_id)
+    assert account is not None and account.email == NEW
+    assert await w.reg.alerts.not_me(w.token_of(to_old))
+    account = await w.store.account(holder_id)
+    assert account is not None and account.email == OLD and account.replaced_emails == []
+    assert mails_of(w, "password_reset")[-1]["to"] == OLD
+
+
+async def test_once_the_first_address_took_the_account_back_a_later_mailbox_cannot_take_it_again() -> None:
+    w = world()
+    holder_id, session = await verified_session(w)
+    third = "chloe.troisieme@exemple.fr"
+    await w.reg.email_changes.request(holder_id, session.session_id, NEW, NEW)
+    await w.reg.email_changes.confirm(w.token_of(mails_of(w, "email_change")[-1]), session.session_id)
+    await w.reg.email_changes.request(holder_id, session.session_id, third, third)
+    await w.reg.email_changes.confirm(w.token_of(mails_of(w, "email_change")[-1]), session.session_id)
+    to_old, to_new = mails_of(w, "email_changed")
+
+    assert await w.reg.alerts.not_me(w.token_of(to_old))
+    # B's link still works as a "Ce n'était pas moi" (sessions closed, a reset), but B is no longer an
+    # address of this account: the account stays at A and the reset goes to A.
+    assert await w.reg.alerts.not_me(w.token_of(to_new))
+    account = await w.store.account(holder_id)
+    assert account is not None and account.email == OLD
+    assert {m["to"] for m in mails_of(w, "password_reset")} == {OLD}
+
+
+async def test_a_password_session_that_confirmed_with_franceconnect_ends_the_providers_session_at_logout() -> None:
+    """On a shared computer: a holder logged in by password confirms with FranceConnect (or links it);
+    logging out must end that provider session too, or the next person would be let in without a password."""
+    w = world()
+    opened = await w.reg.franceconnect.sign_up(CHLOE, fc_form(password=PASSWORD), CLIENT)
+    assert isinstance(opened, LoginAccepted)
+    session = await logged_in(w)
+    await w.reg.login.keep_provider_id_token(session.session_id, "hdr.reauth.sig")
+    assert await w.reg.franceconnect.reauthenticate(opened.holder_id, session.session_id, CHLOE) is None
+    assert await w.reg.login.log_out(session.session_id) == "hdr.reauth.sig"

@@ -191,6 +191,22 @@ async def test_other_sessions_close_and_the_kept_one_keeps_its_provider_token_an
     assert await store.session_provider_id_token("s1") is None and await store.reauthenticated_at("s1") is None
 
 
+async def test_a_later_provider_login_from_a_session_replaces_its_token_and_a_closed_one_gets_none(
+    subject: Subject,
+) -> None:
+    store = subject.store
+    await store.open_session("s1", "holder-1", 60)  # a password login
+    await store.keep_session_provider_id_token("s1", "id-token-linking")
+    assert await store.session_provider_id_token("s1") == "id-token-linking"
+    await store.keep_session_provider_id_token("s1", "id-token-reauth")
+    assert await store.session_provider_id_token("s1") == "id-token-reauth"
+    await store.close_session("s1")
+    await store.keep_session_provider_id_token("s1", "id-token-late")
+    assert await store.session_provider_id_token("s1") is None
+    await store.keep_session_provider_id_token("never-opened", "id-token")
+    assert await store.session_provider_id_token("never-opened") is None
+
+
 async def test_a_pending_email_change_is_found_by_its_link(subject: Subject) -> None:
     store = subject.store
     account = Account("holder-1", "1900575123456", "Léa", "Martin", "l@x.org", "h", "1990-05", NOW.isoformat(), "r")
