@@ -60,7 +60,13 @@ class BatchCommitConsumer(AIOKafkaConsumer):  # type: ignore[misc]  # aiokafka i
         """Commit the recorded positions of the partitions still assigned to this consumer."""
         handled, self._handled = self._handled, {}
         assigned = self.assignment()
-        offsets = {tp: offset for tp, offset in handled.items() if tp in assigned}
+        # Never backwards: two flushes can overlap (the timer's and a rebalance's or a stop's), and one
+        # that failed must not put back a position older than what the other committed since.
+        offsets = {
+            tp: offset
+            for tp, offset in handled.items()
+            if tp in assigned and offset > self._committed.get(tp, -1)
+        }
         if not offsets:
             return
         try:
@@ -70,11 +76,12 @@ class BatchCommitConsumer(AIOKafkaConsumer):  # type: ignore[misc]  # aiokafka i
             # messages again and skips them as processed.
             log.warning("offsets not committed yet (%s): retried", type(exc).__name__)
             for tp, offset in offsets.items():
-                self._handled.setdefault(tp, offset)
+                self._handled[tp] = max(offset, self._handled.get(tp, -1))
             if self._flush_soon is None or self._flush_soon.done() or self._flush_soon is asyncio.current_task():
                 self._flush_soon = asyncio.create_task(self._flush_later())
         else:
-            self._committed.update(offsets)
+            for tp, offset in offsets.items():
+                self._committed[tp] = max(offset, self._committed.get(tp, -1))
 
     async def stop(self) -> None:
         """Called by FastStream once the message in hand is finished: its offset goes out before leaving."""
