@@ -5,6 +5,8 @@ playing FranceConnect. Our pages are screenshotted and audited with axe-core."""
 from __future__ import annotations
 
 import re
+import time
+from typing import Any
 
 import httpx
 import pytest
@@ -15,10 +17,16 @@ from tests.browser.test_franceconnect_journey import at_provider, log_in_with_pa
 from tests.browser.test_holder_journey import activated_holder
 from tests.conftest import Platform
 from tests.support.franceconnect import claims_of
+from tests.support.journey import Holder
 
 pytestmark = pytest.mark.integration
 
 LINK = re.compile(r"https?://[^\s\"'<>]+\?token=[A-Za-z0-9_\-]+")
+
+
+def fresh_login(holder: Holder) -> dict[str, Any]:
+    """The holder's identity with the login time FranceConnect puts in its ID token (``auth_time``): now."""
+    return {**claims_of(holder.nir, holder.email), "auth_time": int(time.time())}
 
 
 def link_in(text: str, path: str) -> str:
@@ -88,9 +96,27 @@ async def test_a_franceconnect_holder_confirms_with_franceconnect_then_logs_out_
     await page.goto(platform.gateway + "/mes-droits/courriel")
     assert await page.get_by_label(re.compile(r"^Mot de passe")).count() == 0
     await pages.check(page, "confirmer-avec-franceconnect")
+    # An answer not proving a login after the start (prompt=login stripped, the provider's session reused:
+    # no auth_time, as the local provider never issues one of its own) changes nothing.
     await page.get_by_role("link", name="Confirmer avec FranceConnect").click()
-    await page.wait_for_url(re.compile(r".*/franceconnect/authorize\?.*prompt=login.*"))  # asked to log in again
     await at_provider(page, pages, subject, claims_of(holder.nir, holder.email))
+    await expect(page.locator("body")).to_contain_text("Rien n'a été modifié")
+    await pages.check(page, "reauthentification-non-prouvee")
+    # Nor does an ordinary login whose cookie was rewritten to say "reauth": the server's pending login decides.
+    await page.goto(platform.gateway + "/connexion/franceconnect")
+    await page.wait_for_url(re.compile(r".*/franceconnect/authorize\?.*"))
+    [started] = [c for c in await page.context.cookies() if c["name"] == "mcf_fc_login"]
+    await page.context.add_cookies([{**started, "value": "reauth." + started["value"].partition(".")[2]}])
+    await at_provider(page, pages, subject, fresh_login(holder))
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Confirmation refusée")
+    await pages.check(page, "pas-une-reauthentification")
+    await page.goto(platform.gateway + "/mes-droits/courriel")
+    await expect(page.get_by_role("link", name="Confirmer avec FranceConnect")).to_be_visible()
+
+    await page.get_by_role("link", name="Confirmer avec FranceConnect").click()
+    sent = re.compile(r".*/franceconnect/authorize\?.*prompt=login.*max_age=0.*")  # asked to log in again
+    await page.wait_for_url(sent)
+    await at_provider(page, pages, subject, fresh_login(holder))  # the tester types when the login happened
     await page.wait_for_url("**/mes-droits/courriel")
     await expect(page.get_by_role("button", name="Recevoir le lien de confirmation")).to_be_visible()
 

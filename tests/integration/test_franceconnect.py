@@ -28,6 +28,7 @@ from services.registration.use_cases.identity import (
     LoginCancelled,
     LoginRejected,
     ProviderUnavailable,
+    ReauthenticationNotProven,
     RejectionReason,
 )
 from tests.conftest import LOW_ASSURANCE_CLIENT_ID, ROOT, free_port, oidc_provider, stack
@@ -326,3 +327,26 @@ async def test_the_providers_login_page_is_french_and_prefilled_with_a_usable_id
     textarea = page.split('name="claims"', 1)[1].split(">", 1)[1].split("</textarea>", 1)[0]
     claims = json.loads(textarea)
     assert set(claims) >= {"given_name", "family_name", "birthdate", "gender", "birthplace", "birthcountry", "email"}
+
+
+async def test_a_re_authentication_counts_only_with_a_login_time_after_its_start(
+    make_client: Callable[..., FranceConnectClient],
+) -> None:
+    """The local provider issues no ``auth_time`` of its own: the tester types it on its login page, as
+    FranceConnect would put it in the ID token (docs/identity.md). The pending login's purpose survives Redis."""
+    client = make_client()
+    start = await client.begin_login(reauthenticate=True)
+    sent = dict(parse_qsl(urlsplit(start.authorization_url).query))
+    assert sent["prompt"] == "login" and sent["max_age"] == "0"
+    fresh = await login_at_provider(start.authorization_url, claims={**MARIE, "auth_time": int(time.time())})
+    assert (await client.complete_login(fresh, start.state)).reauthenticated
+
+    for typed in ({}, {"auth_time": int(time.time()) - 3600}):  # no login time, or the provider's old session
+        start = await client.begin_login(reauthenticate=True)
+        callback = await login_at_provider(start.authorization_url, claims={**MARIE, **typed})
+        with pytest.raises(ReauthenticationNotProven):
+            await client.complete_login(callback, start.state)
+
+    ordinary = await client.begin_login()
+    callback = await login_at_provider(ordinary.authorization_url, claims={**MARIE, "auth_time": int(time.time())})
+    assert not (await client.complete_login(callback, ordinary.state)).reauthenticated

@@ -41,6 +41,7 @@ from services.registration.use_cases.identity import (
     PendingLogin,
     PendingLogins,
     ProviderUnavailable,
+    ReauthenticationNotProven,
     RejectionReason,
 )
 
@@ -127,16 +128,17 @@ class FranceConnectClient:
     async def begin_login(self, *, reauthenticate: bool = False) -> LoginStart:
         metadata = await self._discovery()
         state, nonce = new_secret(), new_secret()
-        await self._pending.save(
-            state, PendingLogin(nonce=nonce, created_at=self._clock()), ttl_s=self._config.login_lifetime_s
-        )
+        pending = PendingLogin(nonce=nonce, created_at=self._clock(), reauthentication=reauthenticate)
+        await self._pending.save(state, pending, ttl_s=self._config.login_lifetime_s)
         async with self._oauth_client() as client:
             url, _ = client.create_authorization_url(
                 metadata["authorization_endpoint"],
                 state=state,
                 nonce=nonce,
                 acr_values=self._config.acr_values,
-                **({"prompt": "login"} if reauthenticate else {}),
+                # OpenID Connect Core 3.1.2.1: both ask for a fresh login; only the ID token's auth_time,
+                # checked on the callback, proves one (the browser carries this URL and may alter it).
+                **({"prompt": "login", "max_age": "0"} if reauthenticate else {}),
             )
         return LoginStart(authorization_url=url, state=state)
 
@@ -161,12 +163,22 @@ class FranceConnectClient:
         if not isinstance(id_token, str) or not isinstance(access_token, str):
             raise LoginRejected(RejectionReason.TOKEN_REFUSED, "no id_token or access_token")
         id_claims = await self._verified_id_token(id_token, nonce=pending.nonce, access_token=access_token)
+        if pending.reauthentication:
+            self._check_fresh_login(id_claims, started_at=pending.created_at)
         userinfo = await self._userinfo(metadata["userinfo_endpoint"], access_token, subject=id_claims["sub"])
         try:
             identity = identity_from_claims({**userinfo, "sub": id_claims["sub"], "acr": id_claims["acr"]})
         except IdentityClaimsError as exc:
             raise LoginRejected(RejectionReason.INVALID_CLAIMS, f"{exc.claim}: {exc.detail}") from None
-        return CompletedLogin(identity=identity, id_token=id_token)
+        return CompletedLogin(identity=identity, id_token=id_token, reauthenticated=pending.reauthentication)
+
+    def _check_fresh_login(self, id_claims: Mapping[str, Any], *, started_at: float) -> None:
+        """A re-authentication counts only if the person logged in at the provider after it started."""
+        auth_time = id_claims.get("auth_time")
+        if not isinstance(auth_time, int | float) or isinstance(auth_time, bool):
+            raise ReauthenticationNotProven("no auth_time in the ID token")
+        if auth_time < started_at - self._config.clock_leeway_s:
+            raise ReauthenticationNotProven(f"auth_time {auth_time} before the start {started_at:.0f}")
 
     async def logout_url(self, id_token: str, state: str) -> str:
         endpoint = (await self._discovery()).get("end_session_endpoint")

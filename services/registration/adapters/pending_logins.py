@@ -25,7 +25,9 @@ class RedisPendingLogins:
         self._redis = redis
 
     async def save(self, state: str, login: PendingLogin, ttl_s: int) -> None:
-        value = json.dumps({"nonce": login.nonce, "created_at": login.created_at})
+        value = json.dumps(
+            {"nonce": login.nonce, "created_at": login.created_at, "reauthentication": login.reauthentication}
+        )
         # NX: a state is random (256 bits); a collision would be a bug, never overwrite a login in flight.
         if not await self._redis.set(_key(state), value, ex=ttl_s, nx=True):
             raise RuntimeError("a login with this state is already pending")
@@ -35,4 +37,8 @@ class RedisPendingLogins:
         if raw is None:
             return None
         data = json.loads(raw)
-        return PendingLogin(nonce=str(data["nonce"]), created_at=float(data["created_at"]))
+        return PendingLogin(
+            nonce=str(data["nonce"]),
+            created_at=float(data["created_at"]),
+            reauthentication=data.get("reauthentication") is True,  # absent in logins saved before it existed
+        )

@@ -57,6 +57,7 @@ class RejectionReason(StrEnum):
     INSUFFICIENT_ACR = "insufficient_acr"
     INVALID_USERINFO = "invalid_userinfo"  # signature, iss/aud, sub differing from the ID token's, shape
     INVALID_CLAIMS = "invalid_claims"  # a verified answer that does not describe a usable identity
+    STALE_AUTHENTICATION = "stale_authentication"  # a re-authentication without a login after its start
 
 
 class LoginRejected(IdentityProviderError):
@@ -72,6 +73,20 @@ class LoginRejected(IdentityProviderError):
         self.reason = reason
 
 
+class ReauthenticationNotProven(LoginRejected):
+    """A re-authentication whose ID token does not prove that the person logged in at the provider after it
+    started (``auth_time`` missing or older): a provider session reused silently, e.g. ``prompt=login``
+    removed from the redirect. Nothing sensitive may follow it."""
+
+    message = (
+        "FranceConnect n'a pas confirmé que vous venez de vous identifier à nouveau. Rien n'a été modifié : "
+        "recommencez et saisissez vos identifiants sur la page de FranceConnect."
+    )
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(RejectionReason.STALE_AUTHENTICATION, detail)
+
+
 @dataclass(frozen=True, slots=True)
 class LoginStart:
     authorization_url: str  # where to redirect the browser
@@ -82,13 +97,17 @@ class LoginStart:
 class CompletedLogin:
     identity: VerifiedIdentity
     id_token: str  # kept in the session only to end it at the provider (``id_token_hint``)
+    # True only for a login the service started as a re-authentication (server-side, never the browser's
+    # word) whose ID token proves a login at the provider after that start (``auth_time``).
+    reauthenticated: bool = False
 
 
 class IdentityProvider(Protocol):
     async def begin_login(self, *, reauthenticate: bool = False) -> LoginStart:
         """A new login: fresh ``state`` and ``nonce`` remembered for ``login_lifetime_s``. ``reauthenticate``:
-        the provider must ask the person to authenticate again (``prompt=login``), even with a session
-        of its own (before a sensitive change)."""
+        the provider must ask the person to authenticate again (``prompt=login``, ``max_age=0``), even with
+        a session of its own (before a sensitive change); the pending login remembers it, and its callback
+        is refused unless the ID token's ``auth_time`` is after the start."""
         ...
 
     async def complete_login(self, query: Mapping[str, str], browser_state: str | None) -> CompletedLogin:
@@ -106,6 +125,7 @@ class PendingLogin:
 
     nonce: str
     created_at: float  # epoch seconds
+    reauthentication: bool = False  # started to confirm a sensitive change: a fresh login is required
 
 
 class PendingLogins(Protocol):

@@ -48,6 +48,10 @@ FC_OFF = (
 )
 IDENTITY_EXPIRED = "Votre identification avec FranceConnect a expiré : identifiez-vous à nouveau."
 LINKED_NOTICE = "franceconnect=lie"
+NOT_A_REAUTHENTICATION = (
+    "Cette identification avec FranceConnect n'a pas été demandée pour confirmer un changement : rien n'a été "
+    "modifié. Recommencez depuis la page de votre adresse e-mail."
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -168,11 +172,15 @@ async def callback(
     except IdentityProviderError as exc:
         return await fc_error(page, exc.message, 503 if isinstance(exc, ProviderUnavailable) else 400)
     identity = completed.identity
-    if purpose == "reauth":
+    # The login the server started decides a re-authentication; a cookie saying "reauth" is not enough.
+    if purpose == "reauth" or completed.reauthenticated:
         if holder is None:
             return see_other("/connexion?session=expiree")
         session_id = request.cookies.get(SESSION_COOKIE, "")
         await reg.login.keep_provider_id_token(session_id, completed.id_token)  # its logout ends it, refused or not
+        if not completed.reauthenticated:
+            refusal = NOT_A_REAUTHENTICATION
+            return await fc_error(page, refusal, 403, back=EMAIL_CHANGE_PAGE, title="Confirmation refusée")
         refused = await reg.franceconnect.reauthenticate(holder, session_id, identity)
         if isinstance(refused, Refused):
             return await fc_error(page, refused.message, 403, back=EMAIL_CHANGE_PAGE, title="Confirmation refusée")

@@ -21,6 +21,7 @@ from services.registration.use_cases.identity import (
     LoginRejected,
     PendingLogin,
     ProviderUnavailable,
+    ReauthenticationNotProven,
     RejectionReason,
 )
 
@@ -61,6 +62,7 @@ class ScriptedProvider:
         self.userinfo_key: ECKey | None = None
         self.token_status = 200
         self.jwks_fetches = 0
+        self.auth_time: int | None = None  # when the person last logged in at the provider; None: not said
 
     def sign(self, claims: dict[str, Any], key: ECKey | None = None) -> str:
         key = key or self.key
@@ -89,6 +91,7 @@ class ScriptedProvider:
                 {
                     "iss": ISSUER, "aud": CLIENT_ID, "sub": "fc-sub-1", "iat": now, "exp": now + 60,
                     "nonce": self.nonce, "acr": "eidas1",
+                    **({} if self.auth_time is None else {"auth_time": self.auth_time}),
                 }
             )  # fmt: skip
             return httpx.Response(200, json={"access_token": "at-1", "token_type": "Bearer", "id_token": id_token})
@@ -110,8 +113,8 @@ def make_client(provider: ScriptedProvider, pending: MemoryPendingLogins | None 
     return FranceConnectClient(config, pending or MemoryPendingLogins(), transport=httpx.MockTransport(provider.handle))
 
 
-async def complete(client: FranceConnectClient, provider: ScriptedProvider) -> Any:
-    start = await client.begin_login()
+async def complete(client: FranceConnectClient, provider: ScriptedProvider, *, reauthenticate: bool = False) -> Any:
+    start = await client.begin_login(reauthenticate=reauthenticate)
     provider.nonce = dict(parse_qsl(urlsplit(start.authorization_url).query))["nonce"]
     return await client.complete_login({"state": start.state, "code": "code-1"}, start.state)
 
@@ -211,5 +214,44 @@ async def test_authenticating_again_asks_the_provider_for_a_fresh_login() -> Non
     client = make_client(ScriptedProvider())
     usual = dict(parse_qsl(urlsplit((await client.begin_login()).authorization_url).query))
     again = dict(parse_qsl(urlsplit((await client.begin_login(reauthenticate=True)).authorization_url).query))
-    assert "prompt" not in usual
-    assert again["prompt"] == "login" and again["acr_values"] == "eidas1" and len(again["nonce"]) >= 32
+    assert "prompt" not in usual and "max_age" not in usual
+    assert again["prompt"] == "login" and again["max_age"] == "0"
+    assert again["acr_values"] == "eidas1" and len(again["nonce"]) >= 32
+
+
+async def test_a_re_authentication_whose_id_token_does_not_say_when_the_person_logged_in_is_refused() -> None:
+    provider = ScriptedProvider()  # e.g. prompt=login stripped from the redirect: the provider's session reused
+    with pytest.raises(ReauthenticationNotProven) as refused:
+        await complete(make_client(provider), provider, reauthenticate=True)
+    assert refused.value.reason is RejectionReason.STALE_AUTHENTICATION
+    assert "Rien n'a été modifié" in refused.value.message
+
+
+async def test_a_re_authentication_answered_with_an_earlier_login_is_refused() -> None:
+    provider = ScriptedProvider()
+    provider.auth_time = int(time.time()) - 600  # the provider's session of ten minutes ago, reused silently
+    with pytest.raises(ReauthenticationNotProven):
+        await complete(make_client(provider), provider, reauthenticate=True)
+
+
+async def test_a_re_authentication_with_a_login_after_its_start_counts() -> None:
+    provider = ScriptedProvider()
+    provider.auth_time = int(time.time()) - 5  # a provider clock a little behind ours is tolerated (leeway)
+    login = await complete(make_client(provider), provider, reauthenticate=True)
+    assert login.reauthenticated and login.identity.subject == "fc-sub-1"
+
+
+async def test_an_ordinary_login_needs_no_auth_time_and_never_counts_as_a_re_authentication() -> None:
+    provider = ScriptedProvider()
+    assert not (await complete(make_client(provider), provider)).reauthenticated
+    provider.auth_time = int(time.time())  # a fresh login, but the service did not start it as a re-authentication
+    assert not (await complete(make_client(provider), provider)).reauthenticated
+
+
+async def test_the_pending_login_and_not_the_callback_says_it_is_a_re_authentication() -> None:
+    provider, pending = ScriptedProvider(), MemoryPendingLogins()
+    client = make_client(provider, pending)
+    start = await client.begin_login(reauthenticate=True)
+    assert pending.logins[start.state].reauthentication
+    ordinary = await client.begin_login()
+    assert not pending.logins[ordinary.state].reauthentication
