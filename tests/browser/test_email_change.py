@@ -101,6 +101,7 @@ async def test_a_franceconnect_holder_confirms_with_franceconnect_then_logs_out_
     await page.get_by_role("link", name="Confirmer avec FranceConnect").click()
     await at_provider(page, pages, subject, claims_of(holder.nir, holder.email))
     await expect(page.locator("body")).to_contain_text("Rien n'a été modifié")
+    await expect(page.get_by_role("link", name="Retour")).to_have_attribute("href", "/mes-droits/courriel")
     await pages.check(page, "reauthentification-non-prouvee")
     # Nor does an ordinary login whose cookie was rewritten to say "reauth": the server's pending login decides.
     await page.goto(platform.gateway + "/connexion/franceconnect")

@@ -170,7 +170,8 @@ async def callback(
     try:
         completed = await reg.identity.complete_login(dict(request.query_params), state or None)
     except IdentityProviderError as exc:
-        return await fc_error(page, exc.message, 503 if isinstance(exc, ProviderUnavailable) else 400)
+        back = {"reauth": EMAIL_CHANGE_PAGE, "link": "/mes-droits"}.get(purpose, "/connexion")  # where it started
+        return await fc_error(page, exc.message, 503 if isinstance(exc, ProviderUnavailable) else 400, back=back)
     identity = completed.identity
     # The login the server started decides a re-authentication; a cookie saying "reauth" is not enough.
     if purpose == "reauth" or completed.reauthenticated:
