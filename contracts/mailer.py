@@ -19,6 +19,7 @@ MailKind = Literal[
     "new_login",
     "email_change",
     "email_changed",
+    "email_restored",
 ]
 
 

@@ -54,7 +54,8 @@ class MailRequested(EventData):
         default=None,
         description="duplicate_signup: when someone tried to sign up again with this NIR; signup_cancelled, "
         "account_reclaimed: when the person verified by FranceConnect signed up; new_login: when the login happened; "
-        "email_changed: when the account's address was changed",
+        "email_changed: when the account's address was changed; email_restored: when an address the account had "
+        "before took it back",
     )
     login_method: Literal["mot de passe", "FranceConnect"] | None = Field(
         default=None, description="new_login: how the holder logged in"

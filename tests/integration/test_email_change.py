@@ -92,4 +92,7 @@ async def test_a_new_address_needs_the_password_again_its_link_survives_a_wipe_a
     # The reset goes to the address the warning was sent to: it is the account's again.
     [reset] = await platform.smtp.wait_for_mail(holder.email, subject_contains="Réinitialisation")
     assert "/mot-de-passe/nouveau?token=" in reset.text()
-    assert [m.subject for m in platform.smtp.mails_to(new_email)] == [confirmation.subject]
+    # The address the undo replaced is told at once, the time only: not the address that took the account back.
+    [restored] = await platform.smtp.wait_for_mail(new_email, subject_contains="n'est plus celle de votre compte")
+    assert holder.email not in restored.text() and "identifiez-vous avec FranceConnect" in restored.text()
+    assert [m.subject for m in platform.smtp.mails_to(new_email)] == [confirmation.subject, restored.subject]

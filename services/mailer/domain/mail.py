@@ -36,6 +36,7 @@ class MailKind(StrEnum):
     NEW_LOGIN = "new_login"  # a login from a device or network not seen before, with "Ce n'était pas moi"
     EMAIL_CHANGE = "email_change"  # to a new address of an account: the link that makes it the account's
     EMAIL_CHANGED = "email_changed"  # to the previous address once changed, with "Ce n'était pas moi"
+    EMAIL_RESTORED = "email_restored"  # to the address an earlier one replaced through "Ce n'était pas moi"
 
     @property
     def counts_against_recipient_cap(self) -> bool:
@@ -46,10 +47,10 @@ class MailKind(StrEnum):
         link the holder received, so capping it would only ever drop a legitimate mail. A new-login alert
         follows a successful login: only who holds the account's credentials can trigger it, and an alert
         dropped because someone filled the cap with reset requests would hide a takeover; the same holds
-        for the warning that an account's address was changed. The new address's link is capped: the
-        holder types any address.
+        for the warning that an account's address was changed, and for the notice that an earlier address
+        took the account back. The new address's link is capped: the holder types any address.
         """
-        return self not in (MailKind.WELCOME, MailKind.NEW_LOGIN, MailKind.EMAIL_CHANGED)
+        return self not in (MailKind.WELCOME, MailKind.NEW_LOGIN, MailKind.EMAIL_CHANGED, MailKind.EMAIL_RESTORED)
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,18 @@ class EmailChangedMail:
     changed_at: datetime
 
 
-TimedNotice = DuplicateSignupMail | SignupCancelledMail | AccountReclaimedMail
+@dataclass(frozen=True)
+class EmailRestoredMail:
+    """Sent to an account's address when an address it had before took it back ("Ce n'était pas moi" from
+    a link mailed there): this one is no longer the account's. Only the time is disclosed."""
+
+    KIND: ClassVar[MailKind] = MailKind.EMAIL_RESTORED
+    to: str
+    first_name: str | None
+    attempted_at: datetime
+
+
+TimedNotice = DuplicateSignupMail | SignupCancelledMail | AccountReclaimedMail | EmailRestoredMail
 MailRequest = (
     ConfirmationMail | WelcomeMail | PasswordResetMail | TimedNotice | NewLoginMail | EmailChangeMail | EmailChangedMail
 )
@@ -212,6 +224,7 @@ def template_variables(mail: MailRequest, settings: MailSettings) -> dict[str, o
             DuplicateSignupMail(attempted_at=attempted_at)
             | SignupCancelledMail(attempted_at=attempted_at)
             | AccountReclaimedMail(attempted_at=attempted_at)
+            | EmailRestoredMail(attempted_at=attempted_at)
         ):
             variables["attempted_at"] = format_datetime_fr(attempted_at, tz)
         case NewLoginMail(link=link, logged_in_at=logged_in_at, method=method, client=client):

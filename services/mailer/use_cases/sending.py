@@ -38,12 +38,14 @@ from services.mailer.domain.mail import (
     DuplicateSignupMail,
     EmailChangedMail,
     EmailChangeMail,
+    EmailRestoredMail,
     MailKind,
     MailRequest,
     NewLoginMail,
     PasswordResetMail,
     SignupCancelledMail,
     TemplateRenderer,
+    TimedNotice,
     WelcomeMail,
     compose,
 )
@@ -194,10 +196,11 @@ class MailSender:
             assert job.attempted_at
             changed_at = datetime.fromisoformat(job.attempted_at)
             return EmailChangedMail(job.to, job.first_name, self._link(NotMeLink, job), changed_at)
-        notices: dict[MailKind, type[DuplicateSignupMail | SignupCancelledMail | AccountReclaimedMail]] = {
+        notices: dict[MailKind, type[TimedNotice]] = {
             MailKind.DUPLICATE_SIGNUP: DuplicateSignupMail,
             MailKind.SIGNUP_CANCELLED: SignupCancelledMail,
             MailKind.ACCOUNT_RECLAIMED: AccountReclaimedMail,
+            MailKind.EMAIL_RESTORED: EmailRestoredMail,
         }
         if notice := notices.get(kind):
             assert job.attempted_at

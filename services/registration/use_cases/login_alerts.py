@@ -121,11 +121,25 @@ class LoginAlerts:
             # Whoever logged in knows the password: it stops working now, and the reset chooses another.
             account.password_hash = ""
             # A link mailed to an address a change replaced puts it back (the reset goes there); a change
-            # the intruder asked for and that is still pending dies with its link.
-            restore_replaced_address(account, sent_to)
+            # the intruder asked for and that is still pending dies with its link. The address it replaces
+            # is told: if that was the holder's own change, they learn it at once, not at the next login.
+            now = self.clock()
+            replaced = account.email
+            told: list[OutgoingEvent] = []
+            if restore_replaced_address(account, sent_to):
+                notice = self.mails.order(
+                    "email_restored",
+                    f"email_restored:{holder_id[:16]}:{secrets.token_urlsafe(12)}",
+                    to=replaced,
+                    first_name=account.first_name,
+                    holder_id=holder_id,
+                    subject_id=holder_id,
+                    attempted_at=now,
+                )
+                told.append(notice.event)
             cancel_pending(account)
-            account.sessions_valid_after = self.clock().timestamp()
-            await self.store.save_account(account)
+            account.sessions_valid_after = now.timestamp()
+            await self.store.save_account(account, *told)
         await self.store.close_all_sessions(holder_id)
         await self.resets.send_link(account)
         return True

@@ -23,6 +23,7 @@ from services.mailer.domain import (
     EmailChangedMail,
     EmailChangeLink,
     EmailChangeMail,
+    EmailRestoredMail,
     MailKind,
     MailRequest,
     MailSettings,
@@ -69,6 +70,8 @@ def make_request(kind: MailKind, settings: MailSettings, first_name: str | None 
         case MailKind.EMAIL_CHANGED:
             link = NotMeLink.build(settings, TOKEN, NOW, NOW + 7 * DAY)
             return EmailChangedMail(TO, first_name, link, changed_at=NOW - timedelta(minutes=1))
+        case MailKind.EMAIL_RESTORED:
+            return EmailRestoredMail(TO, first_name, attempted_at=NOW - timedelta(minutes=2))
     raise AssertionError(kind)
 
 
@@ -112,6 +115,7 @@ EXPECTED_SUBJECTS = {
     MailKind.NEW_LOGIN: "Nouvelle connexion à votre compte",
     MailKind.EMAIL_CHANGE: "Confirmez votre nouvelle adresse électronique",
     MailKind.EMAIL_CHANGED: "Votre adresse électronique a été modifiée",
+    MailKind.EMAIL_RESTORED: "Votre adresse électronique n'est plus celle de votre compte",
 }
 
 
@@ -260,6 +264,17 @@ def test_email_changed_tells_the_time_and_the_way_back_never_the_new_address(
         assert "cette adresse redeviendra celle de votre compte" in body
         assert "8 mars 2025 à 14 h 05" in body
     assert "était pas moi" in html  # the button (its apostrophe is escaped)
+
+
+def test_email_restored_tells_the_replaced_address_when_and_what_to_do_never_the_other_address(
+    settings: MailSettings, renderer: JinjaTemplateRenderer
+) -> None:
+    text, html = parts(reparse(build(MailKind.EMAIL_RESTORED, settings, renderer)))
+    for body in (text, html):
+        assert "Le 1er mars 2025 à 14 h 03, une adresse électronique que votre compte" in body
+        assert "recevez ce courriel n'est plus associée au compte" in body
+        assert "identifiez-vous avec FranceConnect" in body
+    assert "token" not in text
 
 
 def test_duplicate_signup_gives_advice_and_only_the_time(

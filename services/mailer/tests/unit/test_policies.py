@@ -77,7 +77,7 @@ def test_recipient_normalisation_defeats_case_and_plus_tags() -> None:
 
 def test_welcome_and_warnings_are_not_capped_but_third_party_triggered_mails_are() -> None:
     # A warning dropped because someone filled the cap would hide a takeover.
-    for kind in (MailKind.WELCOME, MailKind.NEW_LOGIN, MailKind.EMAIL_CHANGED):
+    for kind in (MailKind.WELCOME, MailKind.NEW_LOGIN, MailKind.EMAIL_CHANGED, MailKind.EMAIL_RESTORED):
         assert not kind.counts_against_recipient_cap
     for kind in (MailKind.CONFIRMATION, MailKind.PASSWORD_RESET, MailKind.DUPLICATE_SIGNUP, MailKind.EMAIL_CHANGE):
         assert kind.counts_against_recipient_cap

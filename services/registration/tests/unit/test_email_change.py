@@ -241,6 +241,8 @@ async def test_after_two_changes_in_a_row_the_first_address_still_takes_the_acco
     account = await w.store.account(holder_id)
     assert account is not None and account.email == OLD and account.replaced_emails == []
     assert mails_of(w, "password_reset")[-1]["to"] == OLD
+    # Each address a restore replaced is told, with the time only.
+    assert [m["to"] for m in mails_of(w, "email_restored")] == ["chloe.troisieme@exemple.fr", NEW]
 
 
 async def test_once_the_first_address_took_the_account_back_a_later_mailbox_cannot_take_it_again() -> None:
