@@ -1,5 +1,8 @@
 """What partners tell the rights service, as domain facts.
 
+(Over 300 lines on purpose: one frozen class per declaration type with its own checks, the whole
+partner vocabulary in one place, as `declarations.py` registers it.)
+
 Each event checks what it can on its own when built (negative hours, impossible quarters, bad amounts)
 and raises :class:`RightsError`; checks that need the parameter table or the holder's ledger happen
 when the event is applied. ``effective_on`` is the date the event counts from:

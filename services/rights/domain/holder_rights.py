@@ -1,5 +1,8 @@
 """A holder's rights: the events received, and the balances and history they project to.
 
+(Over 300 lines on purpose: the projection's apply, undo and hold steps share one holder's private
+state and are easier to prove order-independent when read together.)
+
 **Arrival order never matters.** Events are applied in one total order, :func:`declarations.replay_key`
 (effective date, same-day rank, event_id), whatever order they arrived in. An event whose predecessor
 has not arrived yet — a cancellation before its booking, points used before the exposures that earn

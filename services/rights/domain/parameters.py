@@ -1,5 +1,8 @@
 """The parameter table: every amount and threshold of the rules, each with its date of effect and source.
 
+(Over 300 lines on purpose: it is the dated rules table, every amount with its dates of effect and its
+source, audited as one table.)
+
 A :class:`Parameter` is a series of steps ``(date of effect, value)``. The engine asks for the value in
 force on a date: for acquisition rules that date is **1 January of the activity year** (the rule of the
 year the rights were earned); for uses (bookings, points used) it is the date of the use; for the
