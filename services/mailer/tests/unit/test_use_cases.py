@@ -297,11 +297,8 @@ async def test_a_permanent_failure_reports_mail_failed_and_parks_the_command(mai
     assert await mailer.ask(command())  # the parked command, replayed by an operator, queues it again
 
 
-async def test_a_failure_is_recorded_before_it_is_reported_so_a_lost_report_repeats_without_smtp(
-    mailer: Mailer,
-) -> None:
-    await mailer.ask(command())
-    mailer.smtp.refuse_next(PermanentMailError(550, "no such user"))
+def kafka_down_for_the_next_report(mailer: Mailer) -> None:
+    """The next report the mailer publishes fails as if Kafka were down; the ones after it go through."""
     publish = mailer.publisher.publish
     outages = [ConnectionError("Kafka is down")]
 
@@ -311,6 +308,14 @@ async def test_a_failure_is_recorded_before_it_is_reported_so_a_lost_report_repe
         return await publish(*args, **kwargs)  # type: ignore[arg-type]
 
     mailer.publisher.publish = flaky  # type: ignore[method-assign]
+
+
+async def test_a_failure_is_recorded_before_it_is_reported_so_a_lost_report_repeats_without_smtp(
+    mailer: Mailer,
+) -> None:
+    await mailer.ask(command())
+    mailer.smtp.refuse_next(PermanentMailError(550, "no such user"))
+    kafka_down_for_the_next_report(mailer)
     with pytest.raises(ConnectionError):
         await mailer.sender.send_one()
     job = mailer.queue.job("confirmation:r1:first")
@@ -325,15 +330,7 @@ async def test_a_failure_is_recorded_before_it_is_reported_so_a_lost_report_repe
 async def test_an_accepted_mail_whose_report_is_lost_is_reported_again_never_sent_again(mailer: Mailer) -> None:
     # What the fault suite caught: Kafka down right after SMTP accepted a welcome mail sent it a second time.
     await mailer.ask(command())
-    publish = mailer.publisher.publish
-    outages = [ConnectionError("Kafka is down")]
-
-    async def flaky(*args: object, **kwargs: object) -> object:
-        if outages:
-            raise outages.pop()
-        return await publish(*args, **kwargs)  # type: ignore[arg-type]
-
-    mailer.publisher.publish = flaky  # type: ignore[method-assign]
+    kafka_down_for_the_next_report(mailer)
     with pytest.raises(ConnectionError):
         await mailer.sender.send_one()
     assert len(mailer.smtp.sent) == 1 and not await mailer.queue.was_sent("confirmation:r1:first")
