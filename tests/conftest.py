@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -112,6 +111,4 @@ def franceconnect() -> Iterator[oidc_provider.Provider]:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((stack.LOOPBACK, 0))
-        return int(s.getsockname()[1])
+    return stack.free_listen_port()

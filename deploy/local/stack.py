@@ -17,6 +17,7 @@ import base64
 import hashlib
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -51,17 +52,32 @@ class Ports:
     @classmethod
     def free(cls) -> Ports:
         """Distinct free ports, for a test stack that must not collide with ``make run``."""
-        socks = []
-        try:
-            for _ in fields(cls):
-                s = socket.socket()
-                s.bind((LOOPBACK, 0))
-                socks.append(s)
-            numbers = [s.getsockname()[1] for s in socks]
-        finally:
-            for s in socks:
-                s.close()
+        numbers: list[int] = []
+        while len(numbers) < len(fields(cls)):
+            port = free_listen_port()
+            if port not in numbers:
+                numbers.append(port)
         return cls(*numbers)
+
+
+# Listening ports are taken below Linux's ephemeral range (32768-60999 by default): a port the kernel
+# hands out for port 0 lies inside it, and in the seconds before a service binds it an outgoing
+# connection (a Kafka or Redis client of any process) may take it as its local port, which once made a
+# test stack's registration fail with "address already in use".
+_LISTEN_PORTS = (20000, 32000)
+
+
+def free_listen_port() -> int:
+    """A port nobody listens on now, outside the ephemeral range, at random (parallel stacks differ)."""
+    for _ in range(200):
+        port = random.randrange(*_LISTEN_PORTS)  # noqa: S311 - a port, not a secret
+        with socket.socket() as s:
+            try:
+                s.bind((LOOPBACK, port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {_LISTEN_PORTS}")
 
 
 @dataclass
