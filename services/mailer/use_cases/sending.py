@@ -107,8 +107,8 @@ class MailSender:
 
     def wake(self) -> None:
         """A job was just queued: one idle worker looks at once. Idle workers otherwise only look every
-        ``idle_s`` (polled five times a second each, four idle workers cost the mailer and Redis more CPU
-        than its mails under sign-ups)."""
+        ``idle_s`` (polling five times a second each, four idle workers cost the mailer about as much CPU
+        as its mails under sign-ups)."""
         self._wakeups.put_nowait(None)
 
     def stop(self) -> None:
