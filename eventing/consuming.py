@@ -32,15 +32,17 @@ def subscribe(
     member named after this process, so a restart does not wait for the group to rebalance.
     """
     guard.groups[topic.name] = group_id
+    settings = ConnectionSettings()
     return broker.subscriber(
         topic.name,
         group_id=group_id,
         auto_offset_reset="earliest",
         isolation_level="read_committed",
-        group_instance_id=f"{ConnectionSettings().instance_id}:{topic.name}",
+        group_instance_id=f"{settings.instance_id}:{topic.name}",
         # Each subscriber of a service joins the service's group in turn, and every join is a rebalance
         # that the others only learn of at their next heartbeat: frequent heartbeats keep a start short.
-        heartbeat_interval_ms=500,
+        heartbeat_interval_ms=settings.heartbeat_interval_ms,
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         title=f"{group_id}:{topic.name}",
         description=topic.description,

@@ -37,6 +37,13 @@ class ConnectionSettings(BaseSettings):
     # How long the offset of a handled message may wait to be committed together with others
     # (eventing.offsets); 0 commits each message's offset on its own, at once.
     commit_interval_ms: int = 500
+    # How long a consumer's fetch waits at the broker for a record before it is answered empty (a record
+    # arriving answers it at once): how often an idle consumer asks again. 5 s saved the idle services
+    # 1-2 ms of CPU a second but cost the broker ~1 ms more per sign-up (bench/README.md, issue 16).
+    fetch_max_wait_ms: int = 500
+    # How often a consumer tells its group coordinator it is alive; a member joining is learnt of at the
+    # next one (see eventing.consuming).
+    heartbeat_interval_ms: int = 500
 
     def ssl_context(self) -> ssl.SSLContext | None:
         if self.kafka_security_protocol == "PLAINTEXT":

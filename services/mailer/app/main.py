@@ -61,7 +61,8 @@ def build(
 
     @subscribe(broker, guard, topics.MAIL_REQUESTED, group_id=GROUP)
     async def mail_requested(command: MailRequested, env: CurrentEnvelope, trigger: Trigger) -> None:
-        await requests.on_mail_requested(command, env, trigger)
+        if await requests.on_mail_requested(command, env, trigger):
+            sender.wake()  # one sender takes it now rather than at its next look at the queue
 
     for produced in (topics.MAIL_SENT, topics.MAIL_FAILED, topics.MAIL_JOBS):
         declare_publisher(broker, produced)

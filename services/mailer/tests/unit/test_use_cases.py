@@ -5,6 +5,7 @@ wiring of fakes (``Mailer``), hence one module somewhat over 300 lines."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -359,3 +360,20 @@ async def test_the_recipient_cap_stops_mail_bombing_but_not_the_welcome(
     assert "recipient cap" in capped.data.reason and capped.data.smtp_code is None
     assert mailer.dead_letters.parked == []  # a decision, not a fault: nothing to replay
     assert len(mailer.publisher.on(topics.MAIL_SENT)) == 3
+
+
+async def test_idle_senders_take_a_queued_mail_when_woken_and_all_stop(mailer: Mailer) -> None:
+    mailer.sender.idle_s = 3600.0  # they would not look again by themselves within the test
+    workers = asyncio.create_task(mailer.sender.run(4))
+    await asyncio.sleep(0.05)  # each found the queue empty and waits
+    assert await mailer.ask(command())
+    mailer.sender.wake()
+    try:
+        async with asyncio.timeout(5):
+            while not mailer.smtp.sent:
+                await asyncio.sleep(0.01)
+    finally:
+        mailer.sender.stop()
+        async with asyncio.timeout(5):  # one stop reaches every waiting worker
+            await workers
+    assert len(mailer.smtp.sent) == 1
