@@ -13,6 +13,7 @@ import httpx
 import redis
 
 from bench.peers import ROOT, launcher, stack
+from bench.peers.load import Answer, Client
 from tests.support.journey import Holder, activate_holder, nir_key
 from tests.support.smtp_server import ControlledSmtpServer
 
@@ -104,10 +105,10 @@ class OurPlatform:
             await asyncio.gather(*(activate(h) for h in holders))
         self.login_holders = holders
 
-    async def create_account(self, http: httpx.AsyncClient, sequence: int) -> httpx.Response:
+    async def create_account(self, http: Client, sequence: int) -> Answer:
         return await http.post("/api/v1/registrations", json=bench_holder(sequence, "signup").form())
 
-    async def log_in(self, http: httpx.AsyncClient, sequence: int) -> httpx.Response:
+    async def log_in(self, http: Client, sequence: int) -> Answer:
         holder = self.login_holders[sequence % len(self.login_holders)]
         return await http.post("/api/v1/sessions", json={"nir": holder.nir, "password": holder.password})
 
