@@ -81,10 +81,11 @@ class LogIn:
 
     async def _throttled(self, holder_id: str | None, client: str, now: datetime) -> LoginRefused | None:
         since = (now - timedelta(hours=1)).timestamp()
-        nir_failures = await self.store.failures(f"nir:{holder_id}", since) if holder_id else []
+        keys = (f"addr:{client}", f"nir:{holder_id}") if holder_id else (f"addr:{client}",)
+        address_failures, *nir_failures = await self.store.failures(since, *keys)
         decision = evaluate_login(
-            [datetime.fromtimestamp(t, UTC) for t in nir_failures],
-            [datetime.fromtimestamp(t, UTC) for t in await self.store.failures(f"addr:{client}", since)],
+            [datetime.fromtimestamp(t, UTC) for t in (nir_failures[0] if nir_failures else [])],
+            [datetime.fromtimestamp(t, UTC) for t in address_failures],
             now,
         )
         return None if decision.allowed else LoginRefused(decision.code, decision.message, decision.retry_after_seconds)
