@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.peers import ROOT, stack
-from bench.peers.load import ClientKind, PhaseResult, SourcePool, run_phase, source_addresses
+from bench.peers import stack
+from bench.peers.load import ClientKind, PhaseResult, SourcePool, run_phase, source_addresses, summary
 from bench.peers.ours import OurPlatform
 
 KINDS: tuple[ClientKind, ...] = ("httpx", "light")
@@ -64,14 +64,8 @@ async def measure(args: argparse.Namespace, ours: OurPlatform) -> None:
     for operation in ("sign-up", "login"):
         for kind in KINDS:
             rs = results[(kind, operation)]
-            print(
-                f"{operation}, {kind}: {statistics.median(r.per_second for r in rs):.1f}/s "
-                f"(rounds {', '.join(f'{r.per_second:.1f}' for r in rs)}), "
-                f"p50 {statistics.median(r.p50_ms for r in rs):.0f} ms, load generator CPU/op "
-                f"{statistics.median(r.client_cpu / r.ok * 1000 for r in rs):.2f} ms, servers CPU/op "
-                f"{statistics.median(r.cpu_ms_per_op for r in rs):.1f} ms",
-                flush=True,
-            )
+            client = statistics.median(r.client_cpu / r.ok * 1000 for r in rs)
+            print(f"{operation}, {kind}: {summary(rs)}; load generator CPU/op {client:.2f} ms", flush=True)
 
 
 def main() -> None:
@@ -79,9 +73,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=15)
     args = parser.parse_args()
-    if os.nice(0) < 5:
-        os.nice(10)
-    ours = OurPlatform(ROOT / "var" / f"clients-{os.getpid()}", signups_per_address=100_000)
+    ours = OurPlatform.for_bench("clients")
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     try:
         ours.start()

@@ -145,3 +145,13 @@ async def run_phase(
     result.server_cpu = {name: cpu_after[name] - cpu_before[name] for name in processes}
     result.client_cpu = _self_cpu() - client_before
     return result
+
+
+def summary(rounds: list[PhaseResult]) -> str:
+    """The rounds of one phase in a line: median rate (and each round's), p50, servers' CPU per operation."""
+    return (
+        f"{statistics.median(r.per_second for r in rounds):.1f}/s "
+        f"(rounds {', '.join(f'{r.per_second:.1f}' for r in rounds)}), "
+        f"p50 {statistics.median(r.p50_ms for r in rounds):.0f} ms, "
+        f"CPU/op {statistics.median(r.cpu_ms_per_op for r in rounds):.1f} ms"
+    )

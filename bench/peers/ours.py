@@ -4,6 +4,7 @@ the four services from deploy/local/launcher.py, an SMTP server the bench contro
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -115,3 +116,11 @@ class OurPlatform:
     # What each answer means for the table: sign-up accepted (202), session opened (201).
     create_status = 202
     login_status = 201
+
+    @classmethod
+    def for_bench(cls, name: str) -> OurPlatform:
+        """A platform for one of the one-stack bench scripts, in var/NAME-PID, run at nice 10 (with this
+        process): the per-address sign-up limit lifted to what a bench run cannot reach."""
+        if os.nice(0) < 5:
+            os.nice(10)
+        return cls(ROOT / "var" / f"{name}-{os.getpid()}", signups_per_address=100_000)
