@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 
 from bench.peers import ROOT, stack
+from bench.peers.load import Answer, Client
 from bench.peers.measure import Argon2Params
 from tests.support.journey import PASSWORD
 
@@ -206,14 +207,14 @@ class Keycloak:
             "credentials": [{"type": "password", "value": PASSWORD, "temporary": False}],
         }
 
-    async def create_account(self, http: httpx.AsyncClient, sequence: int) -> httpx.Response:
+    async def create_account(self, http: Client, sequence: int) -> Answer:
         return await http.post(
             f"/admin/realms/{REALM}/users",
             json=self._user(f"signup{sequence}"),
             headers={"Authorization": f"Bearer {self.admin_token}"},
         )
 
-    async def log_in(self, http: httpx.AsyncClient, sequence: int) -> httpx.Response:
+    async def log_in(self, http: Client, sequence: int) -> Answer:
         return await http.post(
             f"/realms/{REALM}/protocol/openid-connect/token",
             data={

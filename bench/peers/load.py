@@ -9,15 +9,33 @@ import resource
 import statistics
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
 
 import httpx
 
+from bench.peers.http1 import Http1Client, HttpError
 from bench.peers.measure import cpu_by_process
 
+
+class Answer(Protocol):
+    @property
+    def status_code(self) -> int: ...
+
+
+class Client(Protocol):
+    """What an operation sends with: the light client (``http1``) or httpx, which the bench used first."""
+
+    async def post(
+        self, url: str, /, *, data: Mapping[str, str] | None = None, json: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Answer: ...  # fmt: skip
+
+
 # One operation: given a client (bound to one source address) and a sequence number, send one request.
-Operation = Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]]
+Operation = Callable[[Client, int], Awaitable[Answer]]
+ClientKind = Literal["light", "httpx"]
 
 
 def source_addresses(count: int) -> list[str]:
@@ -26,11 +44,14 @@ def source_addresses(count: int) -> list[str]:
 
 
 class SourcePool:
-    """One HTTP client per source address; requests take them in turn."""
+    """One HTTP client per source address; requests take them in turn. The light client by default:
+    httpx spent about 2 ms of CPU per request on the cores the servers share (``clients.py``)."""
 
-    def __init__(self, base_url: str, addresses: list[str], timeout: float = 60) -> None:
-        self.clients = [
-            httpx.AsyncClient(
+    def __init__(self, base_url: str, addresses: list[str], timeout: float = 60, kind: ClientKind = "light") -> None:
+        self.clients: list[Http1Client | httpx.AsyncClient] = [
+            Http1Client(base_url, address, timeout, max_connections=4)
+            if kind == "light"
+            else httpx.AsyncClient(
                 base_url=base_url,
                 timeout=timeout,
                 transport=httpx.AsyncHTTPTransport(local_address=address),
@@ -40,7 +61,7 @@ class SourcePool:
         ]
         self._turn = itertools.count()
 
-    def next(self) -> httpx.AsyncClient:
+    def next(self) -> Http1Client | httpx.AsyncClient:
         return self.clients[next(self._turn) % len(self.clients)]
 
     async def aclose(self) -> None:
@@ -107,7 +128,7 @@ async def run_phase(
             started = time.perf_counter()
             try:
                 resp = await op(pool.next(), next(sequence))
-            except httpx.HTTPError as exc:
+            except (HttpError, httpx.HTTPError) as exc:
                 result.refused[type(exc).__name__] += 1
                 continue
             if resp.status_code == expected_status:
@@ -124,3 +145,13 @@ async def run_phase(
     result.server_cpu = {name: cpu_after[name] - cpu_before[name] for name in processes}
     result.client_cpu = _self_cpu() - client_before
     return result
+
+
+def summary(rounds: list[PhaseResult]) -> str:
+    """The rounds of one phase in a line: median rate (and each round's), p50, servers' CPU per operation."""
+    return (
+        f"{statistics.median(r.per_second for r in rounds):.1f}/s "
+        f"(rounds {', '.join(f'{r.per_second:.1f}' for r in rounds)}), "
+        f"p50 {statistics.median(r.p50_ms for r in rounds):.0f} ms, "
+        f"CPU/op {statistics.median(r.cpu_ms_per_op for r in rounds):.1f} ms"
+    )

@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.peers import ROOT, launcher, stack
-from bench.peers.load import PhaseResult, SourcePool, run_phase, source_addresses
+from bench.peers import launcher, stack
+from bench.peers.load import PhaseResult, SourcePool, run_phase, source_addresses, summary
 from bench.peers.measure import measure_hash
 from bench.peers.ours import OurPlatform
 from bench.peers.run import OUR_PARAMS
@@ -108,13 +108,7 @@ async def measure(args: argparse.Namespace, ours: OurPlatform, second: int) -> N
         for workers in (1, 2):
             rs = results[(workers, operation)]
             per = ", ".join(f"{n} {statistics.median(r.cpu_ms_per_op_of(n) for r in rs):.2f}" for n in procs)
-            print(
-                f"{operation}, {workers} registration process(es): {statistics.median(r.per_second for r in rs):.1f}/s"
-                f" (rounds {', '.join(f'{r.per_second:.1f}' for r in rs)}), p50 "
-                f"{statistics.median(r.p50_ms for r in rs):.0f} ms, CPU/op "
-                f"{statistics.median(r.cpu_ms_per_op for r in rs):.1f} ({per})",
-                flush=True,
-            )
+            print(f"{operation}, {workers} registration process(es): {summary(rs)} ({per})", flush=True)
 
 
 def main() -> None:
@@ -122,9 +116,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=15)
     args = parser.parse_args()
-    if os.nice(0) < 5:
-        os.nice(10)
-    ours = OurPlatform(ROOT / "var" / f"workers-{os.getpid()}", signups_per_address=100_000)
+    ours = OurPlatform.for_bench("workers")
     try:
         ours.start()
         asyncio.run(measure(args, ours, start_second(ours)))

@@ -30,6 +30,7 @@ from typing import Any, Protocol, cast
 
 from aiokafka import ConsumerRecord
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 from contracts import topics
 from contracts.registration import AccountStateRecorded
@@ -44,13 +45,18 @@ from services.registration.use_cases.ports import LockBusy
 log = logging.getLogger("registration.store")
 GONE_KEEP_S = 30 * 24 * 3600  # how long a purged request's tombstone proves it gone
 
-# Set KEYS[1] to ARGV[1] (JSON with a "v" version) unless it already holds a version >= ARGV[2].
-_SET_IF_NEWER = """
+# Returns 0 (from the script) when KEYS[1] already holds a version >= ARGV[2] (JSON with a "v" version).
+_NEWER_THERE = """
 local current = redis.call('GET', KEYS[1])
 if current then
   local ok, obj = pcall(cjson.decode, current)
   if ok and type(obj) == 'table' and obj['v'] and tonumber(obj['v']) >= tonumber(ARGV[2]) then return 0 end
 end
+"""
+# Set KEYS[1] to ARGV[1] unless it already holds a newer version; ARGV[3]: its TTL (0: none).
+_SET_IF_NEWER = (
+    _NEWER_THERE
+    + """
 if tonumber(ARGV[3]) > 0 then
   redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
 else
@@ -58,6 +64,19 @@ else
 end
 return 1
 """
+)
+# A request's write in one round trip: the request (KEYS[1]) unless a newer version is there, the keys
+# that point at it (KEYS[2..]: the holder's latest request, its links) set to its id ARGV[4], all for
+# ARGV[3] seconds, and a message on channel ARGV[5] (wakes a page waiting for the request).
+_PUT_REQUEST = (
+    _NEWER_THERE
+    + """
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+for i = 2, #KEYS do redis.call('SET', KEYS[i], ARGV[4], 'EX', ARGV[3]) end
+redis.call('PUBLISH', ARGV[5], '1')
+return 1
+"""
+)
 
 
 def _subject_key(subject: str) -> str:
@@ -99,6 +118,7 @@ class RegistrationStore:
         self._writer = writer
         self._record = state_record
         self._set_if_newer = redis.register_script(_SET_IF_NEWER)
+        self._put_request_script = redis.register_script(_PUT_REQUEST)
 
     async def _commit(self, records: list[AccountStateRecorded], events: tuple[OutgoingEvent, ...]) -> list[int]:
         """The state records and the events they cause, in one transaction; the records' versions."""
@@ -123,15 +143,13 @@ class RegistrationStore:
     async def _put_request(self, state: dict[str, Any], version: int) -> None:
         req = SignupRequest.from_record(cast(dict[str, Any], state["request"]))
         ttl = max(60, int(req.expires_at.timestamp() - time.time()) + 24 * 3600)
-        if not await self._put_versioned(f"reg:req:{req.request_id}", state, version, ttl):
-            return  # a newer version is there already
-        pipe = self._r.pipeline()
+        pointers = [f"reg:link:{link.token_sha256}" for link in req.links]
         if cast(dict[str, Any], state["details"])["purpose"] == "signup":
-            pipe.set(f"reg:latest:{req.holder_id}", req.request_id, ex=ttl)
-        for link in req.links:
-            pipe.set(f"reg:link:{link.token_sha256}", req.request_id, ex=ttl)
-        pipe.publish(_changed(req.request_id), b"1")  # wakes a page waiting for this request
-        await pipe.execute()
+            pointers.insert(0, f"reg:latest:{req.holder_id}")
+        await self._put_request_script(
+            keys=[f"reg:req:{req.request_id}", *pointers],
+            args=[json.dumps({**state, "v": version}), version, ttl, req.request_id, _changed(req.request_id)],
+        )
 
     async def wait_for_change(self, request_id: str, seen: SignupRequest, timeout_s: float) -> None:
         async with self._r.pubsub() as channel:
@@ -166,11 +184,23 @@ class RegistrationStore:
 
     async def standing(self, holder_id: str) -> tuple[Account | None, tuple[SignupRequest, PendingDetails] | None]:
         pipe = self._r.pipeline(transaction=False)  # one round trip for both keys
-        pipe.get(f"reg:acct:{holder_id}")
-        pipe.get(f"reg:latest:{holder_id}")
-        raw_account, latest_id = await pipe.execute()
+        raw_account, latest_id = await self._read_standing(pipe, holder_id).execute()
         latest = await self.request(as_text(latest_id)) if latest_id else None
         return _account(raw_account), latest
+
+    async def counted_standing(
+        self, counter: tuple[str, int], holder_id: str
+    ) -> tuple[int, Account | None, tuple[SignupRequest, PendingDetails] | None]:
+        pipe = self._count(self._r.pipeline(transaction=False), *counter)
+        count, _, raw_account, latest_id = await self._read_standing(pipe, holder_id).execute()
+        latest = await self.request(as_text(latest_id)) if latest_id else None
+        return int(count), _account(raw_account), latest
+
+    @staticmethod
+    def _read_standing(pipe: Pipeline, holder_id: str) -> Pipeline:
+        pipe.get(f"reg:acct:{holder_id}")
+        pipe.get(f"reg:latest:{holder_id}")
+        return pipe
 
     async def request_for_link(self, token_sha256: str) -> str | None:
         rid = await self._r.get(f"reg:link:{token_sha256}")
@@ -274,11 +304,14 @@ class RegistrationStore:
 
     async def count(self, key: str, ttl_s: int) -> int:
         """A fixed-window counter: the number of hits in this window, this one included."""
-        pipe = self._r.pipeline()
+        count, _ = await self._count(self._r.pipeline(), key, ttl_s).execute()
+        return int(count)
+
+    @staticmethod
+    def _count(pipe: Pipeline, key: str, ttl_s: int) -> Pipeline:
         pipe.incr(f"reg:rl:{key}")
         pipe.expire(f"reg:rl:{key}", ttl_s, nx=True)
-        count, _ = await pipe.execute()
-        return int(count)
+        return pipe
 
     async def claim(self, key: str, ttl_s: int) -> bool:
         """A cooldown: true the first time within ``ttl_s``."""
@@ -366,11 +399,14 @@ class RegistrationStore:
         link = json.loads(text)
         return str(link["holder_id"]), str(link["sent_to"])
 
-    async def failures(self, key: str, since: float) -> list[float]:
-        await self._r.zremrangebyscore(f"reg:fail:{key}", "-inf", since)
-        # Members are the failure instants themselves (scores too): no score lookup needed.
-        members = cast(list[bytes], await self._r.zrange(f"reg:fail:{key}", 0, -1))
-        return [float(as_text(member)) for member in members]
+    async def failures(self, since: float, *keys: str) -> list[list[float]]:
+        pipe = self._r.pipeline(transaction=False)  # one round trip for every key
+        for key in keys:
+            pipe.zremrangebyscore(f"reg:fail:{key}", "-inf", since)
+            # Members are the failure instants themselves (scores too): no score lookup needed.
+            pipe.zrange(f"reg:fail:{key}", 0, -1)
+        replies = await pipe.execute()
+        return [[float(as_text(member)) for member in members] for members in replies[1::2]]
 
     async def add_failure(self, key: str, at: float, keep_s: int) -> None:
         pipe = self._r.pipeline()

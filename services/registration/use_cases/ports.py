@@ -132,7 +132,10 @@ class Throttles(Protocol):
         """A cooldown: true the first time within ``ttl_s``."""
         ...
 
-    async def failures(self, key: str, since: float) -> list[float]: ...
+    async def failures(self, since: float, *keys: str) -> list[list[float]]:
+        """The failures still counted (after ``since``) under each key, read together."""
+        ...
+
     async def add_failure(self, key: str, at: float, keep_s: int) -> None: ...
     async def clear_failures(self, key: str) -> None: ...
     def locked(self, name: str, ttl_ms: int = 10_000, wait_s: float = 0.0) -> AbstractAsyncContextManager[None]:
@@ -145,6 +148,13 @@ class RegistrationStore(Requests, Accounts, Resets, Sessions, LoginHistory, Thro
 
     async def standing(self, holder_id: str) -> tuple[Account | None, tuple[SignupRequest, PendingDetails] | None]:
         """The holder's account and latest sign-up request, read together (what a sign-up decides on)."""
+        ...
+
+    async def counted_standing(
+        self, counter: tuple[str, int], holder_id: str
+    ) -> tuple[int, Account | None, tuple[SignupRequest, PendingDetails] | None]:
+        """One more hit on a counter (``counter``: its key and window, as :meth:`Throttles.count` takes them)
+        and :meth:`standing`, in one round trip: a sign-up's throttle and what it decides on."""
         ...
 
 

@@ -71,26 +71,33 @@ class LogIn:
             holder_id = None
         # A string that cannot be a NIR has no account to protect: it counts against the client's address
         # only. (One shared "invalid NIR" counter would let anyone lock out every holder who mistypes.)
-        if refused := await self._throttled(holder_id, client, now):
+        refused, counted = await self._throttled(holder_id, client, now)
+        if refused:
             return refused
         account = await self.store.account(holder_id) if holder_id else None
-        matches = await self._password_matches(account, password, holder_id, client, now)  # always: same timing
+        matches = await self._password_matches(account, password, holder_id, client, now, counted)  # same timing
         if account is None or not matches:
             return INVALID_CREDENTIALS
         return await self.open_session(account.holder_id, "password", LoginClient(user_agent, client))
 
-    async def _throttled(self, holder_id: str | None, client: str, now: datetime) -> LoginRefused | None:
+    async def _throttled(self, holder_id: str | None, client: str, now: datetime) -> tuple[LoginRefused | None, bool]:
+        """The refusal if this login comes too soon after failures, and whether the NIR has failures
+        counted (a success clears them: when there are none, that is a Redis call saved)."""
         since = (now - timedelta(hours=1)).timestamp()
-        nir_failures = await self.store.failures(f"nir:{holder_id}", since) if holder_id else []
+        keys = (f"addr:{client}", f"nir:{holder_id}") if holder_id else (f"addr:{client}",)
+        address_failures, *nir_failures = await self.store.failures(since, *keys)
         decision = evaluate_login(
-            [datetime.fromtimestamp(t, UTC) for t in nir_failures],
-            [datetime.fromtimestamp(t, UTC) for t in await self.store.failures(f"addr:{client}", since)],
+            [datetime.fromtimestamp(t, UTC) for t in (nir_failures[0] if nir_failures else [])],
+            [datetime.fromtimestamp(t, UTC) for t in address_failures],
             now,
         )
-        return None if decision.allowed else LoginRefused(decision.code, decision.message, decision.retry_after_seconds)
+        counted = bool(nir_failures and nir_failures[0])
+        if decision.allowed:
+            return None, counted
+        return LoginRefused(decision.code, decision.message, decision.retry_after_seconds), counted
 
     async def _password_matches(
-        self, account: Account | None, password: str, holder_id: str | None, client: str, now: datetime
+        self, account: Account | None, password: str, holder_id: str | None, client: str, now: datetime, counted: bool
     ) -> bool:
         """argon2id against the account's hash (or the dummy one: same timing); a failure is counted."""
         password = normalise_password(password or "")
@@ -105,7 +112,8 @@ class LogIn:
                 if key:
                     await self.store.add_failure(key, now.timestamp(), keep_s=3600)
             return False
-        await self.store.clear_failures(f"nir:{account.holder_id}")
+        if counted:
+            await self.store.clear_failures(f"nir:{account.holder_id}")
         if self.hashing.needs_rehash(account.password_hash):
             account.password_hash = await self.hashing.hash(password)
             await self.store.save_account(account)
@@ -131,10 +139,11 @@ class LogIn:
     async def reauthenticate(self, holder_id: str, session_id: str, password: str, client: str) -> LoginRefused | None:
         """The logged-in holder types their password again: throttled and counted like a login."""
         now = self.clock()
-        if refused := await self._throttled(holder_id, client, now):
+        refused, counted = await self._throttled(holder_id, client, now)
+        if refused:
             return refused
         account = await self.store.account(holder_id)
-        if not await self._password_matches(account, password, holder_id, client, now):
+        if not await self._password_matches(account, password, holder_id, client, now, counted):
             return WRONG_PASSWORD
         await self.reauthenticated(session_id)
         return None

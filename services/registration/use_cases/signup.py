@@ -107,18 +107,23 @@ class SignUp:
         self, form: SignupForm, channel: str, client: str | None = None
     ) -> SignupAccepted | SignupThrottled | list[FieldError]:
         now = self.clock()
-        if client is not None and (throttled := await self.throttled(client, now)):
-            return throttled
         valid = validate_signup(form, now.date(), allow_test_email_domains=self.limits.allow_test_email_domains)
         if isinstance(valid, list):
+            if client is not None and (throttled := await self.throttled(client, now)):
+                return throttled
             return valid
+        holder_id = self.holder_ids.of(valid.nir)
+        if client is None:
+            account, latest = await self.store.standing(holder_id)
+        else:  # the address's counter and the holder's standing in one read
+            count, account, latest = await self.store.counted_standing(self._counter(client, now), holder_id)
+            if throttled := self._over_limit(count, now):
+                return throttled
         password_hash = await self.hashing.hash(valid.password)  # also for decoys and bots: same timing
         request_id = self.ids.mint(now)
         if valid.suspected_bot:
             log.info("honeypot filled: sign-up answered and dropped")
             return SignupAccepted(request_id)
-        holder_id = self.holder_ids.of(valid.nir)
-        account, latest = await self.store.standing(holder_id)
         decision = decide_start(account is not None, latest[0] if latest else None, now)
         purpose = {
             StartDecision.NEW_REQUEST: "signup",
@@ -145,8 +150,15 @@ class SignUp:
 
     async def throttled(self, client: str, now: datetime) -> SignupThrottled | None:
         """Counts one sign-up from this client address (with a password or with FranceConnect alike)."""
+        return self._over_limit(await self.store.count(*self._counter(client, now)), now)
+
+    def _counter(self, client: str, now: datetime) -> tuple[str, int]:
+        """The address's sign-up counter in the current window, and the window's length."""
         window = self.limits.signup_window_s
-        count = await self.store.count(f"signup:{client}:{int(now.timestamp()) // window}", window)
+        return f"signup:{client}:{int(now.timestamp()) // window}", window
+
+    def _over_limit(self, count: int, now: datetime) -> SignupThrottled | None:
+        window = self.limits.signup_window_s
         if count > self.limits.signups_per_window:
             return SignupThrottled(retry_after_s=window - int(now.timestamp()) % window)
         return None

@@ -77,6 +77,11 @@ class MemoryStore:
     async def standing(self, holder_id: str) -> tuple[Account | None, tuple[SignupRequest, PendingDetails] | None]:
         return await self.account(holder_id), await self.latest_request(holder_id)
 
+    async def counted_standing(
+        self, counter: tuple[str, int], holder_id: str
+    ) -> tuple[int, Account | None, tuple[SignupRequest, PendingDetails] | None]:
+        return await self.count(*counter), *await self.standing(holder_id)
+
     async def request_for_link(self, token_sha256: str) -> str | None:
         return self.links.get(token_sha256)
 
@@ -210,9 +215,10 @@ class MemoryStore:
         self.claims.add(key)
         return True
 
-    async def failures(self, key: str, since: float) -> list[float]:
-        self.fails[key] = [t for t in self.fails.get(key, []) if t > since]
-        return list(self.fails[key])
+    async def failures(self, since: float, *keys: str) -> list[list[float]]:
+        for key in keys:
+            self.fails[key] = [t for t in self.fails.get(key, []) if t > since]
+        return [list(self.fails[key]) for key in keys]
 
     async def add_failure(self, key: str, at: float, keep_s: int) -> None:
         self.fails.setdefault(key, []).append(at)

@@ -57,6 +57,15 @@ async def test_repeated_failures_slow_then_lock_the_nir_with_a_french_message() 
     assert not isinstance(await w.reg.login.log_in(BODY, PASSWORD, "10.0.2.1"), LoginAccepted)
 
 
+async def test_a_successful_login_forgives_the_earlier_failures_of_the_nir() -> None:
+    w = world()
+    await active_holder(w)
+    for round_no in range(2):  # 2 failures then the right password, twice: 4 would have made it wait
+        for i in range(2):
+            assert await w.reg.login.log_in(BODY, "Pas-Le-Bon-1", f"10.0.3.{round_no * 2 + i}") == INVALID_CREDENTIALS
+        assert isinstance(await w.reg.login.log_in(BODY, PASSWORD, "10.0.4.1"), LoginAccepted)
+
+
 async def test_a_reset_mails_a_link_known_at_once_and_the_new_password_revokes_every_session() -> None:
     w = world()
     holder_id = await active_holder(w)

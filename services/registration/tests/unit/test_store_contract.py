@@ -130,6 +130,9 @@ async def test_accounts_and_their_opening(subject: Subject) -> None:
     # What a sign-up decides on, read together: the account and the latest request of the holder.
     assert await store.standing("holder-1") == (saved, (active, details()))
     assert await store.standing("holder-2") == (None, None)
+    assert await store.counted_standing(("signup:a", 60), "holder-1") == (1, saved, (active, details()))
+    assert await store.counted_standing(("signup:a", 60), "holder-2") == (2, None, None)
+    assert await store.count("signup:a", 60) == 3  # the same counter as count's
 
 
 async def test_an_account_linked_to_franceconnect_is_found_by_its_subject(subject: Subject) -> None:
@@ -249,9 +252,12 @@ async def test_counters_cooldowns_and_failures(subject: Subject) -> None:
     t = NOW.timestamp()
     for at in (t - 7200, t - 10, t - 5):
         await store.add_failure("nir:x", at, 3600)
-    assert sorted(await store.failures("nir:x", t - 3600)) == [t - 10, t - 5]
+    await store.add_failure("addr:y", t - 1, 3600)
+    (nir,) = await store.failures(t - 3600, "nir:x")
+    assert sorted(nir) == [t - 10, t - 5]
+    assert await store.failures(t - 3600, "addr:y", "nir:none") == [[t - 1], []]
     await store.clear_failures("nir:x")
-    assert await store.failures("nir:x", t - 3600) == []
+    assert await store.failures(t - 3600, "nir:x", "addr:y") == [[], [t - 1]]
 
 
 async def test_a_lock_is_exclusive_and_a_second_holder_gives_up_after_its_wait(subject: Subject) -> None:
