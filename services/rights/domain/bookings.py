@@ -9,11 +9,10 @@ A :class:`Booking` is immutable (each step returns the next one), so the undo lo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import ErrorCode, RightsError
 from .events import TrainingBooked, TrainingCancelled, TrainingRefunded, TrainingStarted
@@ -41,8 +40,10 @@ class BookingState(StrEnum):
     CANCELLED = "cancelled"
 
 
-@dataclass(frozen=True, slots=True)
-class Booking:
+class Booking(NamedTuple):
+    """(A named tuple rather than a frozen dataclass: one is made at every step of every booking, and a
+    tuple is built in one call where a frozen dataclass sets each field through ``object.__setattr__``.)"""
+
     booking_id: str
     booked_on: date
     due: Decimal  # price − participation: what the rights and the holder pay together
@@ -52,7 +53,10 @@ class Booking:
 
     @property
     def total(self) -> Decimal:
-        return sum((amount for _, amount in self.taken), ZERO)
+        total = ZERO
+        for _, amount in self.taken:
+            total += amount
+        return total
 
     def _check_not_cancelled(self) -> None:
         if self.state is BookingState.CANCELLED:

@@ -44,6 +44,7 @@ from .ledger import Account, HistoryLine
 from .parameters import PARAMETERS, RightsParameters
 from .policy import DEFAULT_POLICY, RulesPolicy
 from .projection import Projection
+from .undo import SET_ATTRIBUTE
 
 Key = tuple[date, int, str]
 UNDO_HORIZON = 4096  # how many of the latest applied events a late event can rewind without a rebuild
@@ -101,8 +102,10 @@ class _Timeline:
         on = key[0]
         try:
             RULE_OF[type(event)](projection, event, on)
-            if projection.last_effective != on:  # (an unchanged value need not be logged)
-                projection.last_effective = on
+            last = projection.last_effective
+            if last != on:  # (an unchanged value need not be logged; the logged assignment, inlined)
+                undo.entries += (None, "last_effective", last, SET_ATTRIBUTE)
+                object.__setattr__(projection, "last_effective", on)
         except RightsError:
             undo.undo_to(mark, projection)  # a rule that refused after a change leaves no trace
             raise
