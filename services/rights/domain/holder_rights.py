@@ -276,7 +276,7 @@ class HolderRights:
                 return self._insert([*unblocks, event], new=event)
         keys = timeline.keys
         if keys and key < keys[-1]:
-            return self._insert([event], new=event)
+            return self._insert([event], new=event, keyed=[(key, event)])
         try:  # after every applied event: applied to the kept state (no replay)
             timeline.apply(key, event)
         except RightsError as error:
@@ -286,15 +286,20 @@ class HolderRights:
         timeline.version += 1
         return self._with(held, event)
 
-    def _insert(self, extra: list[RightsEvent], new: RightsEvent | None) -> HolderRights:
+    def _insert(
+        self, extra: list[RightsEvent], new: RightsEvent | None, keyed: list[tuple[Key, RightsEvent]] | None = None
+    ) -> HolderRights:
         """Apply ``extra`` (the new event and the held ones it may unblock) in their places: rewind to
         the first of them, apply them and the rewound events in replay order; what fails for want of a
         predecessor is held. If the law refuses the new event, or it would make an applied one invalid,
-        the state is put back as it was and the error raised."""
+        the state is put back as it was and the error raised. ``keyed``: ``extra`` with their keys, in
+        order, when the caller has them (one late event: its key is already known)."""
         timeline = self._timeline
-        extra_ids = {event.event_id for event in extra}
-        still_held = tuple((held, why) for held, why in self._held if held.event_id not in extra_ids)
-        keyed_extra = _keyed(extra, self.parameters)
+        still_held: tuple[tuple[RightsEvent, RightsError], ...] = ()
+        if self._held:
+            extra_ids = {event.event_id for event in extra}
+            still_held = tuple((held, why) for held, why in self._held if held.event_id not in extra_ids)
+        keyed_extra = keyed if keyed is not None else _keyed(extra, self.parameters)
         start = bisect_left(timeline.keys, keyed_extra[0][0]) if keyed_extra else len(timeline.keys)
         if start < timeline.rewindable_from:  # beyond the undo log: rebuild up to there on a new timeline
             old = timeline
@@ -306,11 +311,15 @@ class HolderRights:
         else:
             old = None
             tail = timeline.rewind(start)
-        previously_applied = {event.event_id for _, event in tail}
         held: list[tuple[RightsEvent, RightsError]] = []
         timeline.keep_from = start
+        # One extra event goes first: ``start`` is where its key falls, so every rewound one comes after it.
+        if len(keyed_extra) == 1:
+            ordered = [keyed_extra[0], *tail]
+        else:
+            ordered = sorted([*tail, *keyed_extra], key=lambda pair: pair[0])
         try:
-            for key, candidate in sorted([*tail, *keyed_extra], key=lambda pair: pair[0]):
+            for key, candidate in ordered:
                 try:
                     timeline.apply(key, candidate)
                 except RightsError as error:
@@ -318,7 +327,7 @@ class HolderRights:
                     if error.code not in WAITING_FOR_PREDECESSOR and new is not None:
                         if candidate is new:
                             raise error from None
-                        if candidate.event_id in previously_applied:
+                        if any(candidate is applied for _, applied in tail):  # it was applied before
                             raise RightsError(
                                 ErrorCode.CONFLICTS_WITH_LATER_EVENT,
                                 f"accepting it would make event {candidate.event_id} invalid: {error.reason}",
