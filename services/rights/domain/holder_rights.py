@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 
-from .declarations import RULE_OF, apply, replay_key
+from .declarations import RULE_OF, SAME_DAY_RANK, apply, replay_key
 from .errors import ErrorCode, RightsError
 from .events import (
     C2pExposure,
@@ -265,8 +265,8 @@ class HolderRights:
                 f"event_id {event.event_id} was already used for a different event",
                 event_id=event.event_id,
             )
-        try:
-            key = replay_key(event, self.parameters)
+        try:  # (replay_key, inlined: this runs for every event)
+            key = (event.effective_on(self.parameters), SAME_DAY_RANK[type(event)], event.event_id)
         except RightsError as error:
             raise error.for_event(event.event_id) from None
         held = self._held
@@ -284,7 +284,14 @@ class HolderRights:
                 return self._with((*held, (event, error.for_event(event.event_id))), event)
             raise error.for_event(event.event_id) from None
         timeline.version += 1
-        return self._with(held, event)
+        # (``_with``, inlined for this path: every event in order ends here)
+        rights = object.__new__(HolderRights)
+        rights.holder, rights.parameters, rights.policy = self.holder, self.parameters, self.policy
+        rights._timeline = timeline
+        arrived = timeline.arrived
+        arrived.append(event)
+        rights._version, rights._arrived, rights._held = timeline.version, len(arrived), held
+        return rights
 
     def _insert(
         self, extra: list[RightsEvent], new: RightsEvent | None, keyed: list[tuple[Key, RightsEvent]] | None = None
