@@ -7,7 +7,7 @@ Run from the repository root:  .venv/bin/python bench/rights_bench.py [--sizes 1
     [--one-process]
 
 The bound is the issue's goal, 100 000 events/s per process in order, and shuffled within 5× of it;
-each line prints its ratio to that bound. Single process, single thread. Each run is timed twice: wall
+each line prints its ratio to that bound. Single thread. Each run is timed twice: wall
 clock and the process's CPU time (``time.process_time``); on a shared machine the CPU time is the
 figure that does not count other people's work, so the rate and ratio use it (the wall time is shown).
 Histories are real: generated, then kept to what the law accepts in date order (work years, CEC hours,
