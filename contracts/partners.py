@@ -403,7 +403,11 @@ class PartnerDeclaration(BaseModel):
     def from_message(cls, obj: Mapping[str, Any]) -> PartnerDeclaration:
         if not isinstance(obj, Mapping):
             raise InvalidPartnerEvent("invalid_event", "a declaration is a JSON object")
-        body = dict(obj)
+        return cls._from_own_dict(dict(obj))
+
+    @classmethod
+    def _from_own_dict(cls, body: dict[str, Any]) -> PartnerDeclaration:
+        """``from_message`` for a dict nobody else holds (a freshly parsed document): taken apart in place."""
         message = {
             "event_id": body.pop("event_id", None),
             "nir": body.pop("nir", None),
@@ -430,6 +434,8 @@ class PartnerDeclaration(BaseModel):
             document = strict_json.loads(raw)
         except strict_json.InvalidJson as error:
             raise InvalidPartnerEvent("invalid_json", error.reason) from None
+        if type(document) is dict:  # (strict_json builds plain dicts: this one is ours, no copy needed)
+            return cls._from_own_dict(document)
         return cls.from_message(document)
 
     def to_message(self) -> dict[str, Any]:

@@ -71,6 +71,7 @@ _DECODER = json.JSONDecoder(object_pairs_hook=_object, parse_int=_integer, parse
 # The decoder's scanner (set by ``JSONDecoder.__init__``; not in typeshed) and JSON's whitespace.
 _SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
+_SPACE = frozenset(" \t\n\r")
 
 
 def _skip_whitespace(text: str, at: int) -> int:
@@ -80,9 +81,10 @@ def _skip_whitespace(text: str, at: int) -> int:
 
 def _decode(text: str) -> Any:
     """``_DECODER.decode(text)``, the same errors at the same positions, without its second regex match
-    when the document ends the text (the usual case)."""
+    when the document ends the text (the usual case), nor its first when the text starts with a value."""
+    start = _skip_whitespace(text, 0) if text[:1] in _SPACE else 0
     try:
-        document, end = _SCAN(text, _skip_whitespace(text, 0))
+        document, end = _SCAN(text, start)
     except StopIteration as stop:
         raise json.JSONDecodeError("Expecting value", text, stop.value) from None
     if end != len(text):

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from typing import NamedTuple
 
 from .errors import ErrorCode, RightsError
 from .events import WorkStatus, WorkYear
@@ -70,20 +71,16 @@ class YearFacts:
         return _at_most_one(self.self_employed_time)
 
 
-def _at_least(value: Fraction, bound: Fraction) -> bool:
-    """``value >= bound``, in integers: Fraction's own comparison goes through the numeric ABCs (it was
-    a fifth of a year's credit)."""
-    return value.numerator * bound.denominator >= bound.numerator * value.denominator
-
-
 def _at_most_one(shares: dict[str, Fraction]) -> Fraction:
     # One contract is the common case: no Fraction addition (Python-level, the costly part of a year).
     total = next(iter(shares.values())) if len(shares) == 1 else sum(shares.values(), _NONE)
-    return total if total.numerator < total.denominator else _ONE  # (compared in integers: see _at_least)
+    return total if total.numerator < total.denominator else _ONE  # (in integers: faster than Fraction's)
 
 
-@dataclass(frozen=True)
-class YearEntitlement:
+class YearEntitlement(NamedTuple):
+    """(A named tuple, not a frozen dataclass: made for every year of work, and its ``__init__`` was a
+    measurable part of a holder's first year.)"""
+
     amount: Decimal  # what the year earns, before the ceiling
     ceiling: Decimal  # the ceiling that applies to it (the most favourable, décret 2018-1329)
 
@@ -138,32 +135,27 @@ def _euro_entitlement(
     facts: YearFacts, low_qualified: bool, parameters: RightsParameters, policy: RulesPolicy
 ) -> YearEntitlement:
     year = facts.year
-    normal_ceiling = parameters.cpf_ceiling_eur.for_activity_year(year)
-    low_ceiling = parameters.low_qualified_ceiling_eur.for_activity_year(year)
     # Several situations in one year: the most favourable amount and ceiling apply (décret 2018-1329, S11).
-    options: list[YearEntitlement] = [YearEntitlement(ZERO, low_ceiling if low_qualified else normal_ceiling)]
-    employee_share, self_employed_share = facts.employee_share, facts.self_employed_share
-    if employee_share.numerator > 0:
-        options.append(
-            YearEntitlement(
-                _employee_amount(year, employee_share, low_qualified, parameters, policy),
-                low_ceiling if low_qualified else normal_ceiling,
-            )
-        )
+    # (Kept as a running maximum, not a list of options: this runs for every year of work.)
+    if low_qualified:
+        ceiling = parameters.low_qualified_ceiling_eur.for_activity_year(year)
+    else:
+        ceiling = parameters.cpf_ceiling_eur.for_activity_year(year)
+    amount = ZERO
+    if facts.employee_time:
+        employee_share = facts.employee_share
+        if employee_share.numerator > 0:
+            amount = _employee_amount(year, employee_share, low_qualified, parameters, policy)
     if facts.esat:
         # R6323-29: a fixed amount per year of admission, full- or part-time.
-        options.append(
-            YearEntitlement(
-                parameters.esat_annual_eur.for_activity_year(year),
-                parameters.esat_ceiling_eur.for_activity_year(year),
-            )
-        )
-    if self_employed_share.numerator > 0:
-        annual = exact(parameters.self_employed_annual_eur.for_activity_year(year))
-        amount = ceil_to_cent(annual * self_employed_share)
-        options.append(YearEntitlement(amount, parameters.self_employed_ceiling_eur.for_activity_year(year)))
-    amount = max(option.amount for option in options)
-    ceiling = max(option.ceiling for option in options)
+        amount = max(amount, parameters.esat_annual_eur.for_activity_year(year))
+        ceiling = max(ceiling, parameters.esat_ceiling_eur.for_activity_year(year))
+    if facts.self_employed_time:
+        self_employed_share = facts.self_employed_share
+        if self_employed_share.numerator > 0:
+            annual = exact(parameters.self_employed_annual_eur.for_activity_year(year))
+            amount = max(amount, ceil_to_cent(annual * self_employed_share))
+            ceiling = max(ceiling, parameters.self_employed_ceiling_eur.for_activity_year(year))
     if facts.boeth and amount > 0:
         # D6323-3-3: +300 € a year, only if work earned at least a cent; within 800 €/year, 8 000 € (S5, S6).
         limit = parameters.boeth_annual_limit_eur.for_activity_year(year)
@@ -177,9 +169,15 @@ def _employee_amount(
 ) -> Decimal:
     normal = parameters.cpf_annual_credit_eur.for_activity_year(year)
     majorated = parameters.low_qualified_annual_eur.for_activity_year(year)
-    if _at_least(share, exact(parameters.half_time_fraction.for_activity_year(year))):
+    # In integers, not Fractions (a Fraction made, multiplied and rounded was most of a first year's
+    # credit): the same exact comparison as Fraction's and the same rounding as ``ceil_to_cent``.
+    numerator, denominator = share.numerator, share.denominator
+    half_numerator, half_denominator = parameters.half_time_fraction.for_activity_year(year).as_integer_ratio()
+    if numerator * half_denominator >= half_numerator * denominator:
         return majorated if low_qualified else normal  # R6323-1 I, R6323-3-1 I
     # R6323-1 II: below half-time, a fraction of the annual amount in proportion to the time worked
     # (against full time, S15), rounded up to the cent.
     base = majorated if low_qualified and policy.low_qualified_pro_rata_of_majorated else normal
-    return ceil_to_cent(exact(base) * share)
+    base_numerator, base_denominator = base.as_integer_ratio()
+    cents = -(-base_numerator * numerator * 100 // (base_denominator * denominator))  # ceiling division
+    return Decimal(cents).scaleb(-2)

@@ -44,7 +44,11 @@ class WorkStatus(StrEnum):
 
     @property
     def is_public(self) -> bool:
-        return self in (WorkStatus.PUBLIC_A_B, WorkStatus.PUBLIC_C_UNQUALIFIED)
+        return self in _PUBLIC_STATUSES
+
+
+# (A set looked up by the member's str hash: reading an enum member off its class is slow in CPython 3.11.)
+_PUBLIC_STATUSES = frozenset({WorkStatus.PUBLIC_A_B, WorkStatus.PUBLIC_C_UNQUALIFIED})
 
 
 class PointsUse(StrEnum):

@@ -17,7 +17,7 @@ state to just before it with the projection's undo log (:mod:`.undo`), then appl
 after it again: a late event costs O(events after it), never the whole history. The undo log covers the
 last ``UNDO_HORIZON`` events (memory stays bounded); an event later than that rebuilds from the start.
 
-This module is longer than most (~430 lines) because arrival order, holding, rewinding and staleness
+This module is longer than most (~470 lines) because arrival order, holding, rewinding and staleness
 of earlier ``HolderRights`` are one piece of logic; the rules are elsewhere (:mod:`.declarations`).
 """
 
@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 
-from .declarations import RULE_OF, apply, replay_key
+from .declarations import RULE_OF, SAME_DAY_RANK, apply, replay_key
 from .errors import ErrorCode, RightsError
 from .events import (
     C2pExposure,
@@ -44,6 +44,7 @@ from .ledger import Account, HistoryLine
 from .parameters import PARAMETERS, RightsParameters
 from .policy import DEFAULT_POLICY, RulesPolicy
 from .projection import Projection
+from .undo import SET_ATTRIBUTE
 
 Key = tuple[date, int, str]
 UNDO_HORIZON = 4096  # how many of the latest applied events a late event can rewind without a rebuild
@@ -101,8 +102,10 @@ class _Timeline:
         on = key[0]
         try:
             RULE_OF[type(event)](projection, event, on)
-            if projection.last_effective != on:  # (an unchanged value need not be logged)
-                projection.last_effective = on
+            last = projection.last_effective
+            if last != on:  # (an unchanged value need not be logged; the logged assignment, inlined)
+                undo.entries += (None, "last_effective", last, SET_ATTRIBUTE)
+                object.__setattr__(projection, "last_effective", on)
         except RightsError:
             undo.undo_to(mark, projection)  # a rule that refused after a change leaves no trace
             raise
@@ -262,8 +265,8 @@ class HolderRights:
                 f"event_id {event.event_id} was already used for a different event",
                 event_id=event.event_id,
             )
-        try:
-            key = replay_key(event, self.parameters)
+        try:  # (replay_key, inlined: this runs for every event)
+            key = (event.effective_on(self.parameters), SAME_DAY_RANK[type(event)], event.event_id)
         except RightsError as error:
             raise error.for_event(event.event_id) from None
         held = self._held
@@ -273,7 +276,7 @@ class HolderRights:
                 return self._insert([*unblocks, event], new=event)
         keys = timeline.keys
         if keys and key < keys[-1]:
-            return self._insert([event], new=event)
+            return self._insert([event], new=event, keyed=[(key, event)])
         try:  # after every applied event: applied to the kept state (no replay)
             timeline.apply(key, event)
         except RightsError as error:
@@ -281,17 +284,29 @@ class HolderRights:
                 return self._with((*held, (event, error.for_event(event.event_id))), event)
             raise error.for_event(event.event_id) from None
         timeline.version += 1
-        return self._with(held, event)
+        # (``_with``, inlined for this path: every event in order ends here)
+        rights = object.__new__(HolderRights)
+        rights.holder, rights.parameters, rights.policy = self.holder, self.parameters, self.policy
+        rights._timeline = timeline
+        arrived = timeline.arrived
+        arrived.append(event)
+        rights._version, rights._arrived, rights._held = timeline.version, len(arrived), held
+        return rights
 
-    def _insert(self, extra: list[RightsEvent], new: RightsEvent | None) -> HolderRights:
+    def _insert(
+        self, extra: list[RightsEvent], new: RightsEvent | None, keyed: list[tuple[Key, RightsEvent]] | None = None
+    ) -> HolderRights:
         """Apply ``extra`` (the new event and the held ones it may unblock) in their places: rewind to
         the first of them, apply them and the rewound events in replay order; what fails for want of a
         predecessor is held. If the law refuses the new event, or it would make an applied one invalid,
-        the state is put back as it was and the error raised."""
+        the state is put back as it was and the error raised. ``keyed``: ``extra`` with their keys, in
+        order, when the caller has them (one late event: its key is already known)."""
         timeline = self._timeline
-        extra_ids = {event.event_id for event in extra}
-        still_held = tuple((held, why) for held, why in self._held if held.event_id not in extra_ids)
-        keyed_extra = _keyed(extra, self.parameters)
+        still_held: tuple[tuple[RightsEvent, RightsError], ...] = ()
+        if self._held:
+            extra_ids = {event.event_id for event in extra}
+            still_held = tuple((held, why) for held, why in self._held if held.event_id not in extra_ids)
+        keyed_extra = keyed if keyed is not None else _keyed(extra, self.parameters)
         start = bisect_left(timeline.keys, keyed_extra[0][0]) if keyed_extra else len(timeline.keys)
         if start < timeline.rewindable_from:  # beyond the undo log: rebuild up to there on a new timeline
             old = timeline
@@ -303,11 +318,15 @@ class HolderRights:
         else:
             old = None
             tail = timeline.rewind(start)
-        previously_applied = {event.event_id for _, event in tail}
         held: list[tuple[RightsEvent, RightsError]] = []
         timeline.keep_from = start
+        # One extra event goes first: ``start`` is where its key falls, so every rewound one comes after it.
+        if len(keyed_extra) == 1:
+            ordered = [keyed_extra[0], *tail]
+        else:
+            ordered = sorted([*tail, *keyed_extra], key=lambda pair: pair[0])
         try:
-            for key, candidate in sorted([*tail, *keyed_extra], key=lambda pair: pair[0]):
+            for key, candidate in ordered:
                 try:
                     timeline.apply(key, candidate)
                 except RightsError as error:
@@ -315,7 +334,7 @@ class HolderRights:
                     if error.code not in WAITING_FOR_PREDECESSOR and new is not None:
                         if candidate is new:
                             raise error from None
-                        if candidate.event_id in previously_applied:
+                        if any(candidate is applied for _, applied in tail):  # it was applied before
                             raise RightsError(
                                 ErrorCode.CONFLICTS_WITH_LATER_EVENT,
                                 f"accepting it would make event {candidate.event_id} invalid: {error.reason}",

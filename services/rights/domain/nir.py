@@ -26,15 +26,17 @@ class Nir:
 
     @classmethod
     def parse(cls, number: str, key: str) -> Nir:
-        number = number.strip().upper() if isinstance(number, str) else ""
-        if not _SHAPE.match(number):
-            raise RightsError(
-                ErrorCode.INVALID_NIR,
-                "a NIR is 13 characters: digits, with 2A or 2B as department for Corsica",
-            )
+        # A number already in shape (the usual case) is what strip() and upper() would leave unchanged.
+        if not (isinstance(number, str) and _SHAPE.fullmatch(number)):
+            number = number.strip().upper() if isinstance(number, str) else ""
+            if not _SHAPE.match(number):
+                raise RightsError(
+                    ErrorCode.INVALID_NIR,
+                    "a NIR is 13 characters: digits, with 2A or 2B as department for Corsica",
+                )
         if not (isinstance(key, str) and len(key) == 2 and key.isdigit()):
             raise RightsError(ErrorCode.INVALID_NIR_KEY, "the NIR key is 2 digits")
-        numeric = int(number.replace("2A", "19").replace("2B", "18"))
+        numeric = int(number) if number.isdigit() else int(number.replace("2A", "19").replace("2B", "18"))
         if 97 - numeric % 97 != int(key):
             raise RightsError(ErrorCode.INVALID_NIR_KEY, "the NIR key does not match the number")
         return cls(number, key)

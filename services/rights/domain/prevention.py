@@ -11,24 +11,40 @@ from .errors import ErrorCode, RightsError
 from .events import C2pExposure, C2pPointsUsed, PointsUse
 from .ledger import Account, LineKind
 from .money import eur
-from .parameters import C2pRule, C2pScale, RightsParameters
+from .parameters import C2pRule, C2pScale, Parameter, RightsParameters
 from .policy import C2pYearRule, RulesPolicy
 
 if TYPE_CHECKING:
     from .projection import Projection
 
 
+# Per exposure year, computed once and shared by every holder: both are pure functions of the year and
+# of the parameter. Keyed by the parameter's identity, and each entry keeps the parameter alive, so an
+# identity is never reused for another one while its entries exist (a parameter replaced in a test gets
+# its own). At most one entry per parameter, year asked for and rule.
+_SCALES: dict[tuple[int, int, C2pYearRule], tuple[Parameter[C2pScale], C2pScale]] = {}
+_FACTORS: dict[tuple[int, int], tuple[Parameter[int], int]] = {}
+
+
 def scale_for_year(year: int, parameters: RightsParameters, policy: RulesPolicy) -> C2pScale:
     """The acquisition rule for an exposure year; a year straddling 1 Sep 2023 follows the policy."""
-    day = date(year, 1, 1) if policy.c2p_year_rule is C2pYearRule.START_OF_YEAR else date(year, 12, 31)
-    return parameters.c2p_scale.at(day)
+    rule, known = parameters.c2p_scale, policy.c2p_year_rule
+    found = _SCALES.get((id(rule), year, known))
+    if found is None:
+        day = date(year, 1, 1) if known is C2pYearRule.START_OF_YEAR else date(year, 12, 31)
+        found = _SCALES[(id(rule), year, known)] = (rule, rule.at(day))
+    return found[1]
 
 
 def factors_existing_in(year: int, parameters: RightsParameters) -> int:
     """The most factors that existed at any time in ``year`` (4, then 10 from Jul 2016, 6 from Oct 2017)."""
-    in_force = [parameters.c2p_factor_count.at(max(date(year, 1, 1), parameters.c2p_factor_count.first_effect))]
-    in_force += [value for start, value in parameters.c2p_factor_count.steps if start.year == year]
-    return max(in_force)
+    count = parameters.c2p_factor_count
+    found = _FACTORS.get((id(count), year))
+    if found is None:
+        in_force = [count.at(max(date(year, 1, 1), count.first_effect))]
+        in_force += [value for start, value in count.steps if start.year == year]
+        found = _FACTORS[(id(count), year)] = (count, max(in_force))
+    return found[1]
 
 
 def points_for(exposure: C2pExposure, scale: C2pScale) -> int:

@@ -112,9 +112,11 @@ class Projection:
 
     def reserve(self, taken: Iterable[tuple[Fund, Decimal]], sign: int) -> None:
         """Add (sign +1) or take back (-1) what a booking holds, fund by fund."""
-        reserved = self.reserved
-        for fund, amount in taken:
-            reserved[fund] = reserved[fund] + amount if sign > 0 else reserved[fund] - amount
+        reserved, entries = self.reserved, self.undo.entries
+        for fund, amount in taken:  # (the logged dict's set, inlined as in ``post``)
+            old = reserved[fund]
+            entries += ("reserved", fund, old, SET_ITEM)
+            dict.__setitem__(reserved, fund, old + amount if sign > 0 else old - amount)
 
     def check_activity_year(self, year: int, first_year: int, what: str) -> None:
         if year > self.parameters.last_plausible_year.for_activity_year(first_year):
