@@ -65,6 +65,7 @@ def test_seven_series_mobiles() -> None:
         (PhoneKind.LANDLINE, "0262 12 34 56", "+262262123456"),  # Réunion landline
         (PhoneKind.MOBILE, "0690 12 34 56", "+590690123456"),  # Guadeloupe mobile
         (PhoneKind.LANDLINE, "0596 61 12 34", "+596596611234"),  # Martinique landline
+        (PhoneKind.MOBILE, "(00262) 692 12 34 56", "+262692123456"),  # its code typed behind a bracket
     ],
 )
 def test_overseas_numbers_get_their_own_country_code(kind: PhoneKind, raw: str, expected: str) -> None:
@@ -84,6 +85,10 @@ def test_overseas_numbers_get_their_own_country_code(kind: PhoneKind, raw: str, 
         (PhoneKind.MOBILE, "0" * 40, "invalid_characters"),
         (PhoneKind.MOBILE, "+32 470 12 34 56", "not_french"),  # Belgian mobile
         (PhoneKind.LANDLINE, "+1 202 555 0123", "not_french"),
+        # A country code typed behind punctuation is the holder's, never swapped for an overseas one:
+        (PhoneKind.MOBILE, "(0033) 6 92 12 34 56", "invalid_number"),  # +33 692… is no number (not Réunion)
+        (PhoneKind.MOBILE, "0 033 6 90 12 34 56", "invalid_number"),  # nor +33 690… (not Guadeloupe)
+        (PhoneKind.LANDLINE, "(0044) 20 7946 0958", "not_french"),  # a London number, said so
     ],
 )
 def test_refusals(kind: PhoneKind, raw: str, code: str) -> None:
