@@ -101,15 +101,18 @@ class MailSender:
     gate: StateGate = field(default_factory=StateGate)  # closed while the queue is refilled after a wipe
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _wakeups: asyncio.Queue[None] = field(default_factory=asyncio.Queue)
+    _workers: int = 1
 
     async def run(self, workers: int) -> None:
+        self._workers = workers
         await asyncio.gather(*(self._loop() for _ in range(workers)))
 
     def wake(self) -> None:
         """A job was just queued: one idle worker looks at once. Idle workers otherwise only look every
         ``idle_s`` (polling five times a second each, four idle workers cost the mailer about as much CPU
         as its mails under sign-ups)."""
-        self._wakeups.put_nowait(None)
+        if self._wakeups.qsize() < self._workers:  # (a burst wakes each worker once, not once per mail)
+            self._wakeups.put_nowait(None)
 
     def stop(self) -> None:
         self._stopping.set()
