@@ -49,4 +49,11 @@ fi
 .venv/bin/python -c "import sys; sys.path.insert(0, 'deploy/local'); import oidc_provider; from pathlib import Path; oidc_provider.libs(Path('var/cache').resolve())"
 # Strimzi and KEDA CRD schemas for the offline manifest validation (Maven Central, Go module proxy).
 bash deploy/k8s/fetch-schemas.sh >/dev/null
+# kustomize itself, built from the Go module proxy, to check the test suite's own manifest renderer against it.
+KUSTOMIZE_VERSION=v5.8.1
+if [ ! -x "var/cache/kustomize-$KUSTOMIZE_VERSION/kustomize" ]; then
+  echo "[setup] building kustomize $KUSTOMIZE_VERSION (Go module proxy)"
+  GOBIN="$PWD/var/cache/kustomize-$KUSTOMIZE_VERSION" GOTOOLCHAIN=local GOFLAGS=-modcacherw \
+    go install "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
+fi
 echo "[setup] done"
