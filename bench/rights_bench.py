@@ -1,6 +1,6 @@
 """Rights engine throughput: events per second for one holder's long history and for many holders, in
 order and shuffled, through the same code as the service (``HolderRights.record``) and the simulator
-(``HolderRights.replay``).
+(``HolderRights.replay``; ``HolderRights.record_all`` for ``--keep-going``).
 
 Run from the repository root:  .venv/bin/python bench/rights_bench.py [--sizes 10000 100000]
     [--holders 100000] [--per-holder 10] [--shuffled-one-by-one 2000] [--seed 1] [--default-collector]
@@ -158,6 +158,11 @@ def one_holder_lines(size: int, rnd: random.Random) -> None:
     near = nearly_sorted(events, 20, rnd)
     line(f"one holder, replay in order ({size:,})", n, timed(partial(HolderRights.replay, HOLDER, events)))
     line(f"one holder, replay shuffled ({size:,})", n, timed(partial(HolderRights.replay, HOLDER, shuffled)))
+    line(
+        f"one holder, recorded all at once in arrival order, shuffled ({size:,})",
+        n,
+        timed(partial(HolderRights.record_all, HOLDER, shuffled)),
+    )
     line(f"one holder, record one by one in order ({size:,})", n, timed(partial(one_by_one, events)))
     line(f"one holder, one by one, each moved ≤ 20 places ({size:,})", n, timed(partial(one_by_one, near)))
 

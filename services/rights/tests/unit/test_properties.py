@@ -40,6 +40,7 @@ from services.rights.domain import (
     YearMonth,
     holder_rights,
 )
+from services.rights.domain.undo import UndoLog
 
 HOLDER = Holder(YearMonth(1975, 6))
 BOOKINGS = ["B0", "B1", "B2", "B3"]
@@ -259,6 +260,41 @@ def test_what_is_kept_rebuilds_to_the_same_rights(events: list[RightsEvent], rnd
     assert rebuilt.balances() == recorded.balances()
     assert rebuilt.history() == recorded.history()
     assert {e.event_id for e, _ in rebuilt.held} == {e.event_id for e, _ in recorded.held}
+
+
+@SETTINGS
+@given(histories(), st.randoms(use_true_random=False))
+def test_recording_all_at_once_is_recording_one_by_one(events: list[RightsEvent], rnd: object) -> None:
+    # ``record_all`` (the simulator's --keep-going) takes one sorted pass when nothing would be refused
+    # and goes one by one otherwise: any input, refused events and reused ids included, in any order, must
+    # end as recording each event as it arrives does (the service's path) — same balances and history,
+    # the same events refused for the same reasons, the same ones held.
+    arrival = [*events, *events[: len(events) // 3]]  # some redelivered
+    rnd.shuffle(arrival)  # type: ignore[attr-defined]
+    at_once, refused_at_once = HolderRights.record_all(HOLDER, arrival)
+    one_by_one, refused = HolderRights(HOLDER), []
+    for event in arrival:
+        try:
+            one_by_one = one_by_one.record(event)
+        except RightsError as error:
+            refused.append(error)
+    assert at_once.balances() == one_by_one.balances()
+    assert at_once.history() == one_by_one.history()
+    assert [(e.event_id, e.code) for e in refused_at_once] == [(e.event_id, e.code) for e in refused]
+    assert sorted((e.event_id, why.code) for e, why in at_once.held) == sorted(
+        (e.event_id, why.code) for e, why in one_by_one.held
+    )
+
+
+def test_a_shuffled_history_recorded_all_at_once_takes_one_sorted_pass() -> None:
+    # What makes it linear: no rewind per late event. Counted, not timed (bench/rights_bench.py times it).
+    history = [
+        Abondement(f"a{n}", Decimal("10.00"), "employer", date(2024, 1, 1) + timedelta(days=n)) for n in range(200)
+    ]
+    with patch.object(UndoLog, "undo_to", side_effect=AssertionError("rewound")) as undo:
+        recorded, refused = HolderRights.record_all(HOLDER, list(reversed(history)))
+    assert refused == () and undo.call_count == 0
+    assert recorded.balances() == HolderRights.replay(HOLDER, history).balances()
 
 
 def test_a_refused_late_event_leaves_the_rights_as_they_were_even_past_the_undo_horizon() -> None:
