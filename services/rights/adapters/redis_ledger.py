@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
@@ -19,8 +20,8 @@ from services.rights.use_cases.ports import HolderRecord
 
 class RightsStore:
     """The ``HolderStore`` port in Redis."""
-    REBUILT = "rights:rebuilt"  # present while the working state is whole
 
+    REBUILT = "rights:rebuilt"  # present while the working state is whole
 
     def __init__(self, redis: Redis) -> None:
         self._r = redis
@@ -45,5 +46,6 @@ class RightsStore:
     async def declaration_count(self, holder_id: str) -> int:
         return int(await self._r.hlen(f"rights:decl:{holder_id}"))
 
-    async def add_declaration(self, holder_id: str, event_id: str, body: dict[str, Any]) -> None:
-        await self._r.hset(f"rights:decl:{holder_id}", event_id, json.dumps(body))
+    async def add_declarations(self, holder_id: str, bodies: Mapping[str, dict[str, Any]]) -> None:
+        if bodies:
+            await self._r.hset(f"rights:decl:{holder_id}", mapping={k: json.dumps(v) for k, v in bodies.items()})

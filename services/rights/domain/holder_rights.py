@@ -240,29 +240,55 @@ class HolderRights:
         policy: RulesPolicy = DEFAULT_POLICY,
     ) -> tuple[HolderRights, tuple[RightsError, ...]]:
         """Record events in arrival order, keeping the refused ones aside (what the service does with a
-        topic: refused events go to the dead-letter topic and change nothing).
+        topic: refused events go to the dead-letter topic and change nothing): :meth:`record_many` from
+        no event."""
+        return cls(holder, parameters=parameters, policy=policy).record_many(events)
 
-        In one sorted pass when that gives the same result: if the sorted replay of all the events refuses
-        none of them for a reason other than a missing predecessor, one by one refuses none either (no
-        event lifts such a refusal by arriving: ``WAITING_FOR_PREDECESSOR`` lists those it can), and one by
-        one ends where that replay does — without a rewind per late event, which made a shuffled history
-        quadratic. Otherwise one by one, in arrival order: which of two conflicting events is refused
-        depends on which came first."""
+    def record_many(self, events: Iterable[RightsEvent]) -> tuple[HolderRights, tuple[RightsError, ...]]:
+        """What recording ``events`` one by one, in this order, gives: the rights, and the errors of the
+        events the law refuses (they change nothing).
+
+        In one sorted pass when that gives the same result and some event is late: if the sorted replay of
+        every event kept so far and the new ones refuses none for a reason other than a missing
+        predecessor, one by one refuses none either (no event lifts such a refusal by arriving:
+        ``WAITING_FOR_PREDECESSOR`` lists those it can), and one by one ends where that replay does —
+        without a rewind per late event, which made a shuffled history quadratic. Otherwise one by one:
+        which of two conflicting events is refused depends on which came first."""
         events = list(events)
-        try:
-            at_once: HolderRights | None = cls.restore(holder, events, parameters=parameters, policy=policy)
-        except RightsError:  # an event_id used for two different events: the later one is refused
-            at_once = None
-        if at_once is not None and all(why.code in WAITING_FOR_PREDECESSOR for _, why in at_once.held):
-            return at_once, ()
-        rights = cls(holder, parameters=parameters, policy=policy)
-        refused: list[RightsError] = []
+        if len(events) > 1 and self._late(events):  # (one late event: its own rewind costs less)
+            try:
+                received = [*self.received, *events]
+                at_once: HolderRights | None = HolderRights.restore(
+                    self.holder, received, parameters=self.parameters, policy=self.policy
+                )
+            except RightsError:  # an event_id used for two different events: the later one is refused
+                at_once = None
+            if at_once is not None and all(why.code in WAITING_FOR_PREDECESSOR for _, why in at_once.held):
+                return at_once, ()
+        rights, refused = self, []
         for event in events:
             try:
                 rights = rights.record(event)
             except RightsError as error:
                 refused.append(error)
         return rights, tuple(refused)
+
+    def _late(self, events: list[RightsEvent]) -> bool:
+        """Whether recording ``events`` one by one would rewind: one of them falls before the last applied
+        event or before another of them, or events are held (each arrival may retry them)."""
+        if self._held:
+            return True
+        keys = self._current().keys
+        last = keys[-1] if keys else None
+        for event in events:
+            try:
+                key = replay_key(event, self.parameters)
+            except RightsError:
+                return True  # (refused one by one, with its reason)
+            if last is not None and key < last:
+                return True
+            last = key
+        return False
 
     def record(self, event: RightsEvent) -> HolderRights:
         timeline = self._timeline

@@ -16,6 +16,7 @@ import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 from contracts import topics
 from contracts.identity import holder_id as derive_holder_id
@@ -23,8 +24,9 @@ from contracts.partners import InvalidPartnerEvent, PartnerDeclaration, parse_pa
 from contracts.registration import AccountActivated
 from contracts.rights import BalancesProjected
 from eventing.errors import PoisonMessage
-from services.rights.domain import Holder, HolderRights, YearMonth
+from services.rights.domain import Holder, HolderRights, RightsEvent, YearMonth
 from services.rights.domain.errors import RightsError
+from services.rights.domain.nir import Nir
 from services.rights.use_cases.partner_mapping import balances_to_contract, declaration_to_domain, to_domain_event
 from services.rights.use_cases.ports import Clock, HolderRecord, HolderStore, Publisher, TopicReplay
 
@@ -41,6 +43,25 @@ def _birth(text: str) -> YearMonth:
 
 
 CACHED_HOLDERS = 10_000
+REBUILD_BATCH = 10_000  # declarations a rebuild reads before recording each holder's together
+
+
+@dataclass(frozen=True)
+class _Declared:
+    """A declaration parsed from its message: whose it is, the domain event, and its contract form."""
+
+    holder_id: str
+    declaration: PartnerDeclaration
+    nir: Nir
+    event: RightsEvent
+
+    @property
+    def event_id(self) -> str:
+        return self.declaration.event_id
+
+    def stored(self) -> dict[str, Any]:
+        """What the store keeps: the contract form without the NIR."""
+        return self.declaration.declaration.model_dump(mode="json", exclude_none=True)
 
 
 @dataclass
@@ -77,36 +98,48 @@ class RightsService:
     async def on_declaration(self, raw: bytes, *, publish: bool = True) -> None:
         """A partner declared an acquisition or a use (the message value, strict JSON). One the law or the
         contract refuses is parked and changes nothing; one waiting for its predecessor is kept and held."""
+        declared = self._parse(raw)
+        record, recorded, refused = await self._record(declared.holder_id, [declared])
+        if refused:  # e.g. DIF after 2021-06-30
+            raise PoisonMessage(f"refused declaration {declared.event_id}: {refused[0]}")
+        for waiting, why in recorded.held:
+            if waiting.event_id == declared.event_id:
+                log.info("declaration %s held until its predecessor arrives: %s", declared.event_id, why.reason)
+        if record.active and publish:
+            await self._publish(declared.holder_id, recorded, declared.event_id)
+
+    def _parse(self, raw: bytes) -> _Declared:
         try:
             declaration = PartnerDeclaration.from_bytes(raw)
             nir, event = declaration_to_domain(declaration)
         except (InvalidPartnerEvent, RightsError) as exc:
             raise PoisonMessage(f"refused declaration: {exc}") from exc
-        holder_id = derive_holder_id(nir.value, self.holder_key)
+        return _Declared(derive_holder_id(nir.value, self.holder_key), declaration, nir, event)
+
+    async def _record(
+        self, holder_id: str, declared: list[_Declared]
+    ) -> tuple[HolderRecord, HolderRights, tuple[RightsError, ...]]:
+        """Record a holder's declarations in their order of arrival and store those kept (applied or held)
+        in one write; the refused ones change nothing (their errors are returned)."""
         found = await self.rights_of(holder_id)
         if found is None:
-            birth = nir.birth(self.today().year)
-            record = HolderRecord(
-                holder_id, f"{birth.year:04d}-{birth.month:02d}" if birth else "1970-01", False
-            )
+            birth = declared[0].nir.birth(self.today().year)
+            record = HolderRecord(holder_id, f"{birth.year:04d}-{birth.month:02d}" if birth else "1970-01", False)
             rights = HolderRights(Holder(_birth(record.birth)))
         else:
             record, rights = found
-        try:
-            recorded = rights.record(event)  # refuses what the law does not allow (e.g. DIF after 2021-06-30)
-        except RightsError as exc:
-            raise PoisonMessage(f"refused declaration {declaration.event_id}: {exc}") from exc
-        if recorded is not rights:  # else a redelivery: stored already, published again below
-            stored = declaration.declaration.model_dump(mode="json", exclude_none=True)
-            if found is None:
-                await self.store.save_holder(record)
-            await self.store.add_declaration(holder_id, declaration.event_id, stored)
+        recorded, refused = rights.record_many([d.event for d in declared])
+        if recorded is not rights:  # else only redeliveries (or refusals): stored already
+            before = {event.event_id for event in rights.received}
+            # The event objects kept (the first of a redelivered id): their own bodies are stored.
+            kept = {id(event) for event in recorded.received if event.event_id not in before}
+            bodies = {d.event_id: d.stored() for d in declared if id(d.event) in kept}
+            if bodies:
+                if found is None:
+                    await self.store.save_holder(record)
+                await self.store.add_declarations(holder_id, bodies)
             self._remember(holder_id, len(recorded.received), record.birth, recorded)
-        for waiting, why in recorded.held:
-            if waiting.event_id == event.event_id:
-                log.info("declaration %s held until its predecessor arrives: %s", event.event_id, why.reason)
-        if record.active and publish:
-            await self._publish(holder_id, recorded, declaration.event_id)
+        return record, recorded, refused
 
     async def on_account_activated(
         self,
@@ -119,20 +152,36 @@ class RightsService:
     ) -> None:
         record = await self.store.holder(holder_id)
         if record is None or not record.active:
-            await self.store.save_holder(
-                HolderRecord(holder_id, birth_year_month, True, activated_at.isoformat())
-            )
+            await self.store.save_holder(HolderRecord(holder_id, birth_year_month, True, activated_at.isoformat()))
         if publish:
             await self.publish(holder_id, cause_event_id)
 
     async def rebuild(self, replay_topic: TopicReplay) -> None:
-        """An empty store is filled again from the topics (each holder's balances come out the same)."""
+        """An empty store is filled again from the topics (each holder's balances come out the same).
+
+        Declarations are read ``REBUILD_BATCH`` at a time, and each holder's of a batch are recorded
+        together (``HolderRights.record_many``: what one by one in the topic's order gives, the same ones
+        refused and held, in one sorted pass when some arrived out of order) and stored in one write."""
+        batch: dict[str, list[_Declared]] = {}
+        size = 0
+
+        async def flush() -> None:
+            nonlocal size
+            for holder_id, declared in batch.items():
+                await self._record(holder_id, declared)  # (what it refuses was refused and parked the first time)
+            batch.clear()
+            size = 0
 
         async def declaration(raw: bytes) -> None:
+            nonlocal size
             try:
-                await self.on_declaration(raw, publish=False)
+                declared = self._parse(raw)
             except PoisonMessage:
-                pass  # it was refused (and parked) the first time too
+                return  # it was refused (and parked) the first time too
+            batch.setdefault(declared.holder_id, []).append(declared)
+            size += 1
+            if size >= REBUILD_BATCH:
+                await flush()
 
         async def activation(raw: bytes) -> None:
             event = AccountActivated.model_validate_json(raw or b"{}")
@@ -142,6 +191,7 @@ class RightsService:
 
         await replay_topic(topics.ACCOUNT_ACTIVATED, activation)
         await replay_topic(topics.PARTNER_DECLARATIONS, declaration)
+        await flush()
         await self.store.mark_rebuilt()
 
     async def publish(self, holder_id: str, cause: str) -> BalancesProjected | None:

@@ -45,18 +45,28 @@ async def test_a_saved_holder_reads_back_the_same_and_a_second_save_replaces_it(
 async def test_declarations_are_kept_per_holder_by_event_id_and_counted(store: HolderStore) -> None:
     work = {"type": "work_year", "year": 2023, "hours": "1607", "status": "employee"}
     top_up = {"type": "abondement", "amount_eur": "300.00", "payer": "employer", "date": "2024-06-01"}
-    await store.add_declaration("h1", "e1", work)
-    await store.add_declaration("h1", "e2", top_up)
-    await store.add_declaration("h2", "e1", top_up)
+    await store.add_declarations("h1", {"e1": work})
+    await store.add_declarations("h1", {"e2": top_up})
+    await store.add_declarations("h2", {"e1": top_up})
     assert await store.declarations("h1") == {"e1": work, "e2": top_up}
     assert await store.declaration_count("h1") == 2
     assert await store.declarations("h2") == {"e1": top_up}
 
 
+async def test_several_declarations_are_kept_in_one_write_and_nothing_is_a_no_op(store: HolderStore) -> None:
+    work = {"type": "work_year", "year": 2023, "hours": "1607", "status": "employee"}
+    top_up = {"type": "abondement", "amount_eur": "300.00", "payer": "employer", "date": "2024-06-01"}
+    await store.add_declarations("h1", {"e1": work, "e2": top_up})
+    await store.add_declarations("h1", {})
+    await store.add_declarations("h2", {})
+    assert await store.declarations("h1") == {"e1": work, "e2": top_up}
+    assert await store.declaration_count("h2") == 0
+
+
 async def test_a_redelivered_declaration_is_kept_once(store: HolderStore) -> None:
     body = {"type": "retired", "date": "2030-01-01"}
-    await store.add_declaration("h1", "e1", body)
-    await store.add_declaration("h1", "e1", body)
+    await store.add_declarations("h1", {"e1": body})
+    await store.add_declarations("h1", {"e1": body})
     assert await store.declaration_count("h1") == 1
     assert await store.declarations("h1") == {"e1": body}
 

@@ -4,7 +4,7 @@ ones are Redis and Kafka, exercised in tests/integration/test_rights.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from contracts.base import EventData
@@ -34,8 +34,8 @@ class MemoryStore:
     async def declaration_count(self, holder_id: str) -> int:
         return len(self.bodies.get(holder_id, {}))
 
-    async def add_declaration(self, holder_id: str, event_id: str, body: dict[str, Any]) -> None:
-        self.bodies.setdefault(holder_id, {})[event_id] = body
+    async def add_declarations(self, holder_id: str, bodies: Mapping[str, dict[str, Any]]) -> None:
+        self.bodies.setdefault(holder_id, {}).update(bodies)
 
     async def needs_rebuild(self) -> bool:
         return not self.rebuilt

@@ -274,22 +274,31 @@ def test_what_is_kept_rebuilds_to_the_same_rights(events: list[RightsEvent], rnd
 
 
 @SETTINGS
-@given(histories(), st.randoms(use_true_random=False))
-def test_recording_all_at_once_is_recording_one_by_one(events: list[RightsEvent], rnd: object) -> None:
-    # ``record_all`` (the simulator's --keep-going) takes one sorted pass when nothing would be refused
-    # and goes one by one otherwise: any input, refused events and reused ids included, in any order, must
-    # end as recording each event as it arrives does (the service's path) — same balances and history,
-    # the same events refused for the same reasons, the same ones held.
+@given(histories(), st.randoms(use_true_random=False), st.floats(min_value=0, max_value=1))
+def test_recording_many_at_once_is_recording_one_by_one(events: list[RightsEvent], rnd: object, split: float) -> None:
+    # ``record_many`` (``record_all`` from nothing: the simulator's --keep-going; a rebuild's batch of a
+    # holder's declarations on top of those recorded before) takes one sorted pass when nothing would be
+    # refused and goes one by one otherwise: any input, refused events and reused ids included, in any
+    # order, must end as recording each event as it arrives does (the service's path) — same balances
+    # and history, the same events refused for the same reasons, the same ones held.
     arrival = [*events, *events[: len(events) // 3]]  # some redelivered
     rnd.shuffle(arrival)  # type: ignore[attr-defined]
-    at_once, refused_at_once = HolderRights.record_all(HOLDER, arrival)
-    recorded, refused = one_by_one(arrival)
+    before = int(len(arrival) * split)
+    earlier, _ = one_by_one(arrival[:before])
+    at_once, refused_at_once = earlier.record_many(arrival[before:])
+    recorded, refused = earlier, []
+    for event in arrival[before:]:
+        try:
+            recorded = recorded.record(event)
+        except RightsError as error:
+            refused.append(error)
     assert at_once.balances() == recorded.balances()
     assert at_once.history() == recorded.history()
     assert [(e.event_id, e.code) for e in refused_at_once] == [(e.event_id, e.code) for e in refused]
     assert sorted((e.event_id, why.code) for e, why in at_once.held) == sorted(
         (e.event_id, why.code) for e, why in recorded.held
     )
+    assert HolderRights.record_all(HOLDER, arrival)[0].balances() == one_by_one(arrival)[0].balances()
 
 
 def test_a_shuffled_history_recorded_all_at_once_takes_one_sorted_pass() -> None:

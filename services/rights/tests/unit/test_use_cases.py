@@ -146,3 +146,72 @@ def test_session_tokens_accept_only_registrations_signature_audience_and_issuer(
     assert sessions.holder_of(token(aud="other")) is None
     assert sessions.holder_of(token(iss="someone")) is None
     assert sessions.holder_of(token(exp=datetime.now(UTC) - timedelta(minutes=1))) is None
+
+
+NIR_2 = "2920613012345"
+
+
+def declared(event_id: str, body: dict[str, Any], nir: str = NIR) -> bytes:
+    return json.dumps({"event_id": event_id, "nir": nir, "nir_key": f"{97 - int(nir) % 97:02d}", **body}).encode()
+
+
+def shuffled_partner_topic() -> list[bytes]:
+    """Two holders' declarations interleaved, each holder's in no particular order: late work years, a
+    cancellation before its booking, a redelivery, an event_id reused for another event, a booking id
+    reused (the one that came second is refused, although it is the earlier), a DIF registered too late
+    (refused in any order)."""
+    first = [
+        declared("k1", {"type": "training_booked", "booking_id": "T1", "price_eur": "400.00", "date": "2024-03-01"}),
+        declared("w24", {"type": "work_year", "year": 2024, "hours": 1607}),
+        declared("n1", {"type": "training_cancelled", "booking_id": "T1", "date": "2024-03-10"}),
+        declared("w22", {"type": "work_year", "year": 2022, "hours": 800}),
+        declared("w22", {"type": "work_year", "year": 2022, "hours": 800}),  # redelivered
+        declared("w23", {"type": "work_year", "year": 2023, "hours": 1607}),
+        declared("w23", {"type": "work_year", "year": 2021, "hours": 1607}),  # id reused: refused
+        declared("k2", {"type": "training_booked", "booking_id": "T2", "price_eur": "150.00", "date": "2024-06-01"}),
+        declared("k3", {"type": "training_booked", "booking_id": "T2", "price_eur": "90.00", "date": "2024-05-01"}),
+        declared("d1", {"type": "dif_registered", "hours": 90, "date": "2021-08-01"}),
+        declared("a1", {"type": "abondement", "amount_eur": "300.00", "payer": "employer", "date": "2024-06-01"}),
+    ]
+    second = [
+        declared("x2", {"type": "work_year", "year": 2023, "hours": 700}, NIR_2),
+        declared("x1", {"type": "work_year", "year": 2022, "hours": 1607}, NIR_2),
+        declared("x3", {"type": "abondement", "amount_eur": "50.00", "payer": "region", "date": "2023-02-01"}, NIR_2),
+    ]
+    return [first[0], second[0], *first[1:5], second[1], *first[5:], second[2]]
+
+
+@pytest.mark.parametrize("batch", [1, 3, 10_000])
+async def test_a_rebuild_records_each_holders_declarations_as_they_arrived_the_first_time(
+    batch: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A rebuild records each holder's declarations of a batch together (one sorted pass when some are
+    # late): what it keeps, refuses and holds must be what the live service did with each message as it
+    # came, whatever the batch size cuts through.
+    topic = MemoryTopics()
+    live, _ = service()
+    refused = []
+    for raw in shuffled_partner_topic():
+        topic.append(topics.PARTNER_DECLARATIONS, raw)
+        try:
+            await live.on_declaration(raw)
+        except PoisonMessage as parked:
+            refused.append(str(parked))
+    assert len(refused) == 3 and any("w23: conflicting_event_id" in r for r in refused)
+    assert any("d1: dif_deadline_passed" in r for r in refused)
+    assert any("k3: conflicts_with_later_event" in r for r in refused)
+
+    monkeypatch.setattr("services.rights.use_cases.projection.REBUILD_BATCH", batch)
+    rebuilt, publisher = service()
+    await rebuilt.rebuild(topic.replay)
+    assert publisher.published == []
+    for nir in (NIR, NIR_2):
+        holder = holder_id(nir, HOLDER_KEY)
+        assert await rebuilt.store.declarations(holder) == await live.store.declarations(holder)
+        assert await rebuilt.store.holder(holder) == await live.store.holder(holder)
+        again = await rebuilt.rights_of(holder)
+        first = await live.rights_of(holder)
+        assert again is not None and first is not None
+        assert again[1].balances(TODAY) == first[1].balances(TODAY)
+        assert again[1].history() == first[1].history()
+        assert again[1].held == first[1].held == ()
