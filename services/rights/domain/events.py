@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any, Protocol, TypeVar
 
 from .errors import ErrorCode, RightsError
 from .money import has_at_most_two_decimals
@@ -111,6 +112,24 @@ def _check_amount(amount: Decimal, name: str, event_id: str, *, positive: bool) 
         raise _fail(ErrorCode.INVALID_AMOUNT, f"{name} must be a euro amount with at most 2 decimals", event_id)
     if amount < 0 or (positive and amount == 0):
         raise _fail(ErrorCode.INVALID_AMOUNT, f"{name} must be {'positive' if positive else '≥ 0'}", event_id)
+
+
+class _SelfChecking(Protocol):
+    def __post_init__(self) -> None: ...
+
+
+_Event = TypeVar("_Event", bound=_SelfChecking)
+
+
+def built(kind: type[_Event], **fields: Any) -> _Event:
+    """``kind(**fields)`` for a caller that names every field (the partner mapping): the same event, the
+    same checks (``__post_init__`` runs), without the frozen dataclass's ``__init__``, which sets each
+    field through its own ``object.__setattr__`` call: two thirds of the cost of a ten-field event in
+    CPython 3.11, paid for every partner message."""
+    event = object.__new__(kind)
+    object.__setattr__(event, "__dict__", fields)  # (the frozen class refuses a plain assignment)
+    event.__post_init__()
+    return event
 
 
 def posting_date(year: int, parameters: RightsParameters) -> date:
