@@ -70,6 +70,11 @@ def _check_depth(document: Any) -> None:
 _DECODER = json.JSONDecoder(object_pairs_hook=_object, parse_int=_integer, parse_float=_float, parse_constant=_constant)
 # The decoder's scanner (set by ``JSONDecoder.__init__``; not in typeshed) and JSON's whitespace.
 _SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
+# The same without the pairs hook: objects built as dicts in C, a duplicate key silently kept last. Used only
+# where a duplicate cannot hide (``_flat_object``).
+_SCAN_DICTS: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder(  # type: ignore[attr-defined]
+    parse_int=_integer, parse_float=_float, parse_constant=_constant
+).scan_once
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _SPACE = frozenset(" \t\n\r")
 
@@ -94,6 +99,25 @@ def _decode(text: str) -> Any:
     return document
 
 
+def _flat_object(text: str) -> dict[str, Any] | None:
+    """The document if it is one object holding no other (a topic message) and nothing is wrong with it;
+    None otherwise, and the exact decoder then reads it or says why not.
+
+    Without the pairs hook a duplicate key would be kept last, so the keys are counted instead: each key
+    in the text is followed by a colon outside strings, and with one ``{`` every key is this object's, so
+    ``len(object) <= keys written <= colons``: as many colons as keys means no key written twice. (A colon
+    inside a string value only sends the message the slow way.)"""
+    if text[:1] != "{" or text.count("{") != 1 or text.count("[") >= MAX_DEPTH:
+        return None
+    try:
+        document, end = _SCAN_DICTS(text, 0)
+    except (StopIteration, ValueError, RecursionError):  # (InvalidJson, JSONDecodeError: said again below)
+        return None
+    if end != len(text) or type(document) is not dict or len(document) != text.count(":"):
+        return None
+    return document
+
+
 def loads(raw: bytes | str) -> Any:
     """Parse one JSON document strictly; :class:`InvalidJson` with a one-line reason otherwise."""
     if isinstance(raw, bytes):
@@ -103,6 +127,8 @@ def loads(raw: bytes | str) -> Any:
             raise InvalidJson(f"not UTF-8 text (byte 0x{raw[error.start]:02x} at position {error.start})") from None
     else:
         text = raw
+    if (flat := _flat_object(text)) is not None:
+        return flat
     try:
         if text.startswith("\ufeff"):  # as json.loads says it
             raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from contracts import partners
+from contracts import partners, strict_json
 from eventing.errors import PoisonMessage
 from services.rights.app.cli import main
 from services.rights.tests.unit.fakes import KEY, NIR, MemoryPublisher, MemoryStore
@@ -196,3 +198,68 @@ def test_the_simulator_reports_every_bad_event_one_line_each(tmp_path: Path) -> 
     assert len(lines) == 2
     assert lines[0].startswith("cpf-rights: invalid input: event #0 (work_year): invalid_event: hours: ")
     assert lines[1].startswith("cpf-rights: invalid input: event #2 (abondement): invalid_event: payr: unknown field")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        # A topic message (one object) is read in C and its keys counted against its colons: a key written
+        # twice is refused however the text is spaced, and a colon in a string cannot hide it.
+        '{"hours": 10, "hours": 400}',
+        '{"hours" : 10, "hours" : 400}',
+        '{"hours"\n:10,"hours":400,"payer":"a:b"}',
+        '{"payer": ":", "hours" :10, "hours" :400}',
+        '{"a": "{", "a": 1}',
+    ],
+)
+def test_a_key_written_twice_in_a_message_is_refused_however_it_is_written(raw: str) -> None:
+    with pytest.raises(strict_json.InvalidJson) as caught:
+        strict_json.loads(raw.encode())
+    assert caught.value.reason.startswith("duplicate key ")
+
+
+_KEYS = st.sampled_from(["a", "b", "hours", "date", "x:y", "{", ""])
+_SCALARS = st.one_of(
+    st.integers(-(10**40), 10**40),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.none(),
+    st.text(alphabet='ab:{}[]"\\ ', max_size=6),
+)
+_SPACES = st.sampled_from(["", " ", "\n", " \t"])
+
+
+@st.composite
+def _messages(draw: st.DrawFn) -> str:
+    """A JSON object written by hand: keys may repeat, any spacing, values that may hold colons or braces,
+    NaN, huge numbers, nested lists, sometimes a nested object or a broken tail."""
+    parts = []
+    for key in draw(st.lists(_KEYS, max_size=6)):
+        value = draw(st.one_of(_SCALARS, st.lists(_SCALARS, max_size=3), st.dictionaries(_KEYS, _SCALARS, max_size=2)))
+        text = json.dumps(value, allow_nan=True) if draw(st.booleans()) else json.dumps(value, separators=(",", ":"))
+        parts.append(f"{json.dumps(key)}{draw(_SPACES)}:{draw(_SPACES)}{text}")
+    tail = draw(st.sampled_from(["", "", "", " ", "x", "]"]))
+    return "{" + ",".join(parts) + "}" + tail
+
+
+@given(_messages())
+@settings(max_examples=400, deadline=None)
+def test_a_message_read_the_fast_way_gives_what_the_exact_decoder_gives(text: str) -> None:
+    def outcome() -> object:
+        try:
+            return ("document", strict_json.loads(text))
+        except strict_json.InvalidJson as refused:
+            return ("refused", refused.reason)
+
+    fast = outcome()
+    original = strict_json._flat_object
+    strict_json._flat_object = lambda text: None  # the exact decoder alone
+    try:
+        exact = outcome()
+    finally:
+        strict_json._flat_object = original
+    assert fast == exact
+
+
+def test_a_plain_message_is_read_the_fast_way() -> None:
+    assert strict_json._flat_object('{"event_id": "e", "hours": [1, 2.5], "date": "2024-06-01"}') is not None
