@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -263,3 +264,38 @@ def test_a_message_read_the_fast_way_gives_what_the_exact_decoder_gives(text: st
 
 def test_a_plain_message_is_read_the_fast_way() -> None:
     assert strict_json._flat_object('{"event_id": "e", "hours": [1, 2.5], "date": "2024-06-01"}') is not None
+
+
+def _parsed(parse: Any, value: object) -> tuple[str, object]:
+    try:
+        return ("value", parse(value))
+    except ValueError as refused:
+        return ("refused", str(refused))
+
+
+_WIRE_TEXT = st.text(alphabet="0123456789-.:eE+ \n\t٣", max_size=12)
+
+
+@given(
+    st.one_of(_WIRE_TEXT, st.from_regex(r"[0-9]{1,10}(\.[0-9]{0,3})?", fullmatch=True)),
+    st.one_of(_WIRE_TEXT, st.dates().map(str), st.from_regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", fullmatch=True)),
+)
+@settings(max_examples=400, deadline=None)
+def test_amounts_and_dates_read_in_rust_are_exactly_what_the_python_parsers_accept(amount: str, on: str) -> None:
+    # The wire forms of amounts and dates are read by pydantic-core first; the model must accept what the
+    # parsers (partners._parse_euro, _parse_date) accept, give the same value, and refuse the rest with the
+    # parser's own reason.
+    body = {"type": "abondement", "amount_eur": amount, "payer": "x", "date": on}
+    expected: dict[str, tuple[str, object]] = {
+        "amount_eur": _parsed(partners._parse_euro, amount),
+        "date": _parsed(partners._parse_date, on),
+    }
+    try:
+        event = partners.parse_partner_event(body)
+    except partners.InvalidPartnerEvent as refused:
+        problems = dict(problem.split(": ", 1) for problem in refused.reason.split("; "))
+        assert problems == {field: why for field, (kind, why) in expected.items() if kind == "refused"}
+        assert refused.code == "invalid_event"
+    else:
+        assert expected == {"amount_eur": ("value", event.amount_eur), "date": ("value", event.date)}  # type: ignore[union-attr]
+        assert event.amount_eur.as_tuple() == Decimal(amount).as_tuple()  # type: ignore[union-attr]
