@@ -439,7 +439,8 @@ class PartnerDeclaration(BaseModel):
     """One message of ``rights.partner-declarations.v1``: who (NIR + key), which delivery (event_id), what.
 
     The wire form is flat (see the module docstring): use :meth:`from_message` / :meth:`to_message`.
-    The NIR's shape is checked here; its key is checked by the rights domain (``Nir.parse``).
+    The NIR's shape is checked here (the rights domain relies on it: ``Nir.parse_well_formed`` checks only
+    the first digit and the key); its key is checked by the rights domain.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)

@@ -126,7 +126,7 @@ def to_domain_event(event: c.PartnerEvent, event_id: str) -> RightsEvent:
 
 def declaration_to_domain(declaration: c.PartnerDeclaration) -> tuple[Nir, RightsEvent]:
     """The holder (NIR, key checked) and the domain event of one topic message."""
-    nir = Nir.parse(declaration.nir, declaration.nir_key)
+    nir = Nir.parse_well_formed(declaration.nir, declaration.nir_key)  # (the contract matched its shape)
     return nir, to_domain_event(declaration.declaration, declaration.event_id)
 
 

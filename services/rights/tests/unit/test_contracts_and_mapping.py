@@ -10,6 +10,8 @@ from decimal import Decimal
 from typing import Any, get_args
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from contracts import partners
 from contracts.rights import BalancesProjected
@@ -23,6 +25,7 @@ from services.rights.domain import (
     Holder,
     HolderRights,
     LegacyCpfHours,
+    Nir,
     Retired,
     RightsError,
     RightsEvent,
@@ -247,3 +250,34 @@ def test_the_mapping_and_the_constructor_refuse_the_same_values(
         direct()
     assert mapped.value.code is constructed.value.code is code
     assert str(mapped.value) == str(constructed.value)
+
+
+@st.composite
+def _holder_fields(draw: st.DrawFn) -> tuple[str, str]:
+    number = draw(st.one_of(st.from_regex(r"[0-9]{5}([0-9]{2}|2[AB])[0-9]{6}", fullmatch=True), st.text(max_size=14)))
+    digits = number.replace("2A", "19").replace("2B", "18")
+    right = f"{97 - int(digits) % 97:02d}" if digits.isascii() and digits.isdigit() else "00"
+    return number, draw(st.one_of(st.just(right), st.text(max_size=3)))
+
+
+def _nir_outcome(parse: Callable[[str, str], Nir], number: str, key: str) -> object:
+    try:
+        return parse(number, key)
+    except RightsError as refused:
+        return (refused.code, str(refused))
+
+
+@given(_holder_fields())
+@settings(max_examples=300, deadline=None)
+def test_a_nir_the_contract_lets_through_is_judged_as_nir_parse_judges_it(fields: tuple[str, str]) -> None:
+    # The mapping checks only the first digit and the key (Nir.parse_well_formed): the contract's
+    # patterns matched the rest. Whatever the contract lets through, the verdict is Nir.parse's.
+    number, key = fields
+    message = {"event_id": "e", "nir": number, "nir_key": key, "type": "legacy_cpf_hours", "hours": 1}
+    try:
+        declaration = partners.PartnerDeclaration.from_message(message)
+    except partners.InvalidPartnerEvent:
+        return  # (refused before the domain: invalid_holder)
+    assert _nir_outcome(Nir.parse_well_formed, declaration.nir, declaration.nir_key) == _nir_outcome(
+        Nir.parse, number, key
+    )
