@@ -164,24 +164,30 @@ class WorkYear:
             )
         if not isinstance(self.status, WorkStatus):
             raise _fail(ErrorCode.INVALID_STATUS, f"unknown work status {self.status!r}", self.event_id)
-        _check_quantity(self.hours, "hours", ErrorCode.INVALID_HOURS, self.event_id, maximum=MAX_HOURS_IN_YEAR)
-        _check_quantity(
-            self.reference_hours,
-            "reference_hours",
-            ErrorCode.INVALID_REFERENCE,
-            self.event_id,
-            maximum=MAX_HOURS_IN_YEAR,
-            positive=True,
-        )
-        _check_quantity(self.days, "days", ErrorCode.INVALID_DAYS, self.event_id, maximum=_MAX_DAYS)
-        _check_quantity(
-            self.reference_days,
-            "reference_days",
-            ErrorCode.INVALID_REFERENCE,
-            self.event_id,
-            maximum=_MAX_DAYS,
-            positive=True,
-        )
+        # (Each measure checked only when given: a year carries one or two of them, and a call per absent
+        # one cost a tenth of a microsecond each, for every work year a partner sends.)
+        if self.hours is not None:
+            _check_quantity(self.hours, "hours", ErrorCode.INVALID_HOURS, self.event_id, maximum=MAX_HOURS_IN_YEAR)
+        if self.reference_hours is not None:
+            _check_quantity(
+                self.reference_hours,
+                "reference_hours",
+                ErrorCode.INVALID_REFERENCE,
+                self.event_id,
+                maximum=MAX_HOURS_IN_YEAR,
+                positive=True,
+            )
+        if self.days is not None:
+            _check_quantity(self.days, "days", ErrorCode.INVALID_DAYS, self.event_id, maximum=_MAX_DAYS)
+        if self.reference_days is not None:
+            _check_quantity(
+                self.reference_days,
+                "reference_days",
+                ErrorCode.INVALID_REFERENCE,
+                self.event_id,
+                maximum=_MAX_DAYS,
+                positive=True,
+            )
         if self.days_active is not None:
             _check_quantity(
                 self.days_active,
