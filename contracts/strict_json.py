@@ -3,6 +3,8 @@
 ``json.loads`` takes the last of two duplicate keys, turns ``NaN`` into a float, converts a 4 300-digit
 integer (or raises ``ValueError``), and raises ``RecursionError`` on deep nesting. A partner body that
 does any of that is a mistake we must refuse with a reason, never silently read nor crash on.
+A topic message (one flat object) is read by pydantic-core's faster parser when nothing that parser
+would let through can be in it (``_flat_object``); anything else by the standard library's.
 """
 
 from __future__ import annotations
@@ -128,8 +130,8 @@ def _flat_object(raw: bytes) -> dict[str, Any] | None:
     object's, so ``len(object) <= keys written <= colons``, and as many colons as keys means no key written
     twice; numbers of more than 30 digits or that overflowed to infinity by ``_numbers_fit``; ``NaN``
     and ``Infinity`` by ``allow_inf_nan=False``; deep nesting by counting brackets. It refuses what the
-    exact decoder refuses (invalid UTF-8, control characters, lone surrogates…) and more: all of that goes
-    the exact way, and so does a message with a colon inside a string."""
+    exact decoder refuses (invalid UTF-8, control characters…) and a little more (an escaped lone
+    surrogate): all of that goes the exact way, and so does a message with a colon inside a string."""
     if len(raw) > _FLAT_MAX_BYTES or raw[:1] != b"{" or raw.count(b"{") != 1 or raw.count(b"[") >= MAX_DEPTH:
         return None
     try:
