@@ -35,7 +35,7 @@ class Nir:
                 raise RightsError(ErrorCode.INVALID_NIR, _BAD_SHAPE)
         if not (isinstance(key, str) and len(key) == 2 and key.isdigit()):
             raise RightsError(ErrorCode.INVALID_NIR_KEY, "the NIR key is 2 digits")
-        return cls._with_matching_key(number, key)
+        return cls.parse_well_formed(number, key)
 
     @classmethod
     def parse_well_formed(cls, number: str, key: str) -> Nir:
@@ -45,10 +45,6 @@ class Nir:
         digit and the key are checked here, with the same refusals as ``parse``."""
         if number[:1] not in _FIRST_DIGITS:
             raise RightsError(ErrorCode.INVALID_NIR, _BAD_SHAPE)
-        return cls._with_matching_key(number, key)
-
-    @classmethod
-    def _with_matching_key(cls, number: str, key: str) -> Nir:
         numeric = int(number) if number.isdigit() else int(number.replace("2A", "19").replace("2B", "18"))
         if 97 - numeric % 97 != int(key):
             raise RightsError(ErrorCode.INVALID_NIR_KEY, "the NIR key does not match the number")
