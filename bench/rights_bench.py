@@ -29,6 +29,7 @@ import random
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
@@ -135,19 +136,44 @@ def line(what: str, events: int, seconds: tuple[float, float]) -> float:
     return rate
 
 
-def contract_messages(count: int) -> list[bytes]:
-    nir = "1850375123456"
-    key = f"{97 - int(nir) % 97:02d}"
-    bodies: list[dict[str, object]] = [
-        {"type": "work_year", "year": 2023, "hours": 1607},
-        {"type": "abondement", "amount_eur": "300.00", "payer": "employer", "date": "2024-06-01"},
-        {"type": "training_booked", "booking_id": "T", "price_eur": "800.00", "date": "2024-07-01"},
-        {"type": "cec_activity", "year": 2022, "category": "association_board", "hours_by_association": [150, 60]},
+def _nir(rnd: random.Random) -> tuple[str, str]:
+    """A random well-formed NIR and its key (one in 50 born in Corsica: department 2A or 2B)."""
+    department = rnd.choice(["2A", "2B"]) if rnd.random() < 0.02 else f"{rnd.randint(1, 95):02d}"
+    number = f"{rnd.choice('12')}{rnd.randint(0, 99):02d}{rnd.randint(1, 12):02d}{department}"
+    number += f"{rnd.randint(1, 999):03d}{rnd.randint(1, 999):03d}"
+    numeric = int(number.replace("2A", "19").replace("2B", "18"))
+    return number, f"{97 - numeric % 97:02d}"
+
+
+def _body(rnd: random.Random, serial: int) -> dict[str, object]:
+    """One declaration as partners send it, in about the proportions of a year's traffic."""
+    day = (date(2024, 1, 2) + timedelta(days=rnd.randint(0, 700))).isoformat()
+    booking = f"B-{rnd.randint(1, 10**9)}"
+    euros = f"{rnd.randint(50, 3000)}.{rnd.randint(0, 99):02d}"
+    kinds: list[dict[str, object]] = [
+        {"type": "work_year", "year": rnd.randint(2019, 2025), "hours": rnd.choice([700, 1200, 1607, 1520.5])},
+        {"type": "work_year", "year": rnd.randint(2019, 2025), "days": 210, "reference_days": 218},
+        {"type": "abondement", "amount_eur": euros, "payer": rnd.choice(["employer", "opco", "region"]), "date": day},
+        {"type": "training_booked", "booking_id": booking, "price_eur": euros, "date": day},
+        {"type": "training_started", "booking_id": booking, "date": day},
+        {"type": "training_refunded", "booking_id": booking, "amount_eur": "120.00", "date": day},
+        {"type": "training_cancelled", "booking_id": booking, "date": day},
+        {"type": "cec_activity", "year": 2023, "category": "association_board", "hours_by_association": [150, 60]},
+        {"type": "c2p_exposure", "year": rnd.randint(2019, 2025), "quarters": rnd.randint(1, 4), "factors": 1},
     ]
-    return [
-        json.dumps({"event_id": f"m{i}", "nir": nir, "nir_key": key, **bodies[i % len(bodies)]}).encode()
-        for i in range(count)
-    ]
+    return kinds[serial % len(kinds)] if serial % 4 else kinds[0]  # one message in four or more: a work year
+
+
+def contract_messages(count: int, rnd: random.Random) -> list[bytes]:
+    """Topic messages as partners send them: 10 000 holders (NIRs) and the usual kinds of declarations,
+    each with its own uuid ``event_id``, so that no cache of a NIR or a body could help."""
+    holders = [_nir(rnd) for _ in range(10_000)]
+    messages = []
+    for serial in range(count):
+        nir, key = rnd.choice(holders)
+        message = {"event_id": str(uuid.UUID(int=rnd.getrandbits(128), version=4)), "nir": nir, "nir_key": key}
+        messages.append(json.dumps({**message, **_body(rnd, serial)}).encode())
+    return messages
 
 
 def one_holder_lines(size: int, rnd: random.Random) -> None:
@@ -223,7 +249,7 @@ def main() -> None:
     label = f"{args.holders:,} holders × {len(per_holder)} events"
     line(f"{label}, one by one, in order", len(stream), timed(lambda: many_holders(in_order)))
     line(f"{label}, one by one, shuffled", len(stream), timed(lambda: many_holders(everything_shuffled)))
-    messages = contract_messages(100_000)
+    messages = contract_messages(100_000, rnd)
     line(
         "contract parsing (strict JSON, pydantic, NIR key, domain event) per message",
         len(messages),

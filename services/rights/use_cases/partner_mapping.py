@@ -40,6 +40,7 @@ from services.rights.domain import (
     WorkStatus,
     WorkYear,
 )
+from services.rights.domain.events import built
 
 # Enum members by value, looked up in a dict (calling the enum class costs more, for every message).
 _WORK_STATUS = {status.value: status for status in WorkStatus}
@@ -51,7 +52,8 @@ def _hours_list(values: list[Decimal] | None) -> tuple[Decimal, ...] | None:
 
 
 def _work_year(event: c.WorkYear, event_id: str) -> WorkYear:
-    return WorkYear(
+    return built(
+        WorkYear,
         event_id=event_id,
         year=event.year,
         status=_WORK_STATUS[event.status],
@@ -66,7 +68,8 @@ def _work_year(event: c.WorkYear, event_id: str) -> WorkYear:
 
 
 def _cec_activity(event: c.CecActivity, event_id: str) -> CecActivity:
-    return CecActivity(
+    return built(
+        CecActivity,
         event_id=event_id,
         year=event.year,
         category=_CEC_CATEGORY[event.category],
@@ -83,7 +86,8 @@ def _cec_activity(event: c.CecActivity, event_id: str) -> CecActivity:
 
 
 def _training_booked(event: c.TrainingBooked, event_id: str) -> TrainingBooked:
-    return TrainingBooked(
+    return built(
+        TrainingBooked,
         event_id=event_id,
         booking_id=event.booking_id,
         price_eur=event.price_eur,
@@ -96,22 +100,22 @@ def _training_booked(event: c.TrainingBooked, event_id: str) -> TrainingBooked:
 # domain.declarations.DECLARATIONS); test_contracts_and_mapping keeps the three covering the same kinds.
 TO_DOMAIN: Mapping[type[EventData], Callable[[Any, str], RightsEvent]] = {
     c.WorkYear: _work_year,
-    c.LegacyCpfHours: lambda e, i: LegacyCpfHours(event_id=i, hours=e.hours),
-    c.LowQualificationDeclared: lambda e, i: LowQualificationDeclared(event_id=i, on=e.date),
-    c.LowQualificationEnded: lambda e, i: LowQualificationEnded(event_id=i, on=e.date),
-    c.Retirement: lambda e, i: Retired(event_id=i, on=e.date),
-    c.DisabilityStatus: lambda e, i: DisabilityStatus(event_id=i, year=e.year),
-    c.DifRegistered: lambda e, i: DifRegistered(event_id=i, hours=e.hours, on=e.date),
+    c.LegacyCpfHours: lambda e, i: built(LegacyCpfHours, event_id=i, hours=e.hours),
+    c.LowQualificationDeclared: lambda e, i: built(LowQualificationDeclared, event_id=i, on=e.date),
+    c.LowQualificationEnded: lambda e, i: built(LowQualificationEnded, event_id=i, on=e.date),
+    c.Retirement: lambda e, i: built(Retired, event_id=i, on=e.date),
+    c.DisabilityStatus: lambda e, i: built(DisabilityStatus, event_id=i, year=e.year),
+    c.DifRegistered: lambda e, i: built(DifRegistered, event_id=i, hours=e.hours, on=e.date),
     c.CecActivity: _cec_activity,
-    c.C2pExposure: lambda e, i: C2pExposure(event_id=i, year=e.year, quarters=e.quarters, factors=e.factors),
-    c.C2pPointsUsed: lambda e, i: C2pPointsUsed(event_id=i, points=e.points, use=PointsUse(e.use), on=e.date),
-    c.Abondement: lambda e, i: Abondement(event_id=i, amount_eur=e.amount_eur, payer=e.payer, on=e.date),
+    c.C2pExposure: lambda e, i: built(C2pExposure, event_id=i, year=e.year, quarters=e.quarters, factors=e.factors),
+    c.C2pPointsUsed: lambda e, i: built(C2pPointsUsed, event_id=i, points=e.points, use=PointsUse(e.use), on=e.date),
+    c.Abondement: lambda e, i: built(Abondement, event_id=i, amount_eur=e.amount_eur, payer=e.payer, on=e.date),
     c.TrainingBooked: _training_booked,
-    c.TrainingStarted: lambda e, i: TrainingStarted(event_id=i, booking_id=e.booking_id, on=e.date),
-    c.TrainingRefunded: lambda e, i: TrainingRefunded(
-        event_id=i, booking_id=e.booking_id, amount_eur=e.amount_eur, on=e.date
+    c.TrainingStarted: lambda e, i: built(TrainingStarted, event_id=i, booking_id=e.booking_id, on=e.date),
+    c.TrainingRefunded: lambda e, i: built(
+        TrainingRefunded, event_id=i, booking_id=e.booking_id, amount_eur=e.amount_eur, on=e.date
     ),
-    c.TrainingCancelled: lambda e, i: TrainingCancelled(event_id=i, booking_id=e.booking_id, on=e.date),
+    c.TrainingCancelled: lambda e, i: built(TrainingCancelled, event_id=i, booking_id=e.booking_id, on=e.date),
 }
 
 
@@ -122,7 +126,7 @@ def to_domain_event(event: c.PartnerEvent, event_id: str) -> RightsEvent:
 
 def declaration_to_domain(declaration: c.PartnerDeclaration) -> tuple[Nir, RightsEvent]:
     """The holder (NIR, key checked) and the domain event of one topic message."""
-    nir = Nir.parse(declaration.nir, declaration.nir_key)
+    nir = Nir.parse_well_formed(declaration.nir, declaration.nir_key)  # (the contract matched its shape)
     return nir, to_domain_event(declaration.declaration, declaration.event_id)
 
 
