@@ -149,7 +149,7 @@ _ISO_DATE = re.compile(_ISO_DATE_PATTERN)
 
 
 def _parse_date(value: object) -> Date:
-    if isinstance(value, Date):
+    if type(value) is Date:  # (not a datetime, which is a date too)
         return value
     if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
         raise ValueError(f"a date is a string YYYY-MM-DD, got {value!r}"[:200])

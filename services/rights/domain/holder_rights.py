@@ -249,11 +249,12 @@ class HolderRights:
         events the law refuses (they change nothing).
 
         In one sorted pass when that gives the same result and some event is late: if the sorted replay of
-        every event kept so far and the new ones refuses none for a reason other than a missing
-        predecessor, one by one refuses none either (no event lifts such a refusal by arriving:
-        ``WAITING_FOR_PREDECESSOR`` lists those it can), and one by one ends where that replay does —
-        without a rewind per late event, which made a shuffled history quadratic. Otherwise one by one:
-        which of two conflicting events is refused depends on which came first."""
+        every event kept so far and the new ones applies them all (nothing refused, nothing held), one by
+        one refuses none either — a refusal other than for a missing predecessor is caused by an event
+        that is there (the booking already made, the hours already converted), and one by one sees fewer
+        — and ends where that replay does, without a rewind per late event, which made a shuffled history
+        quadratic. Otherwise one by one. (Not "nothing refused" alone: an event held in the end may have
+        been applied, and caused a refusal, before a later arrival held it; found by review.)"""
         events = list(events)
         if len(events) > 1 and self._late(events):  # (one late event: its own rewind costs less)
             try:
@@ -263,7 +264,7 @@ class HolderRights:
                 )
             except RightsError:  # an event_id used for two different events: the later one is refused
                 at_once = None
-            if at_once is not None and all(why.code in WAITING_FOR_PREDECESSOR for _, why in at_once.held):
+            if at_once is not None and not at_once.held:
                 return at_once, ()
         rights, refused = self, []
         for event in events:

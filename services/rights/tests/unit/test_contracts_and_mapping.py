@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, get_args
 
@@ -125,6 +125,16 @@ def test_invalid_bodies_have_a_clear_reason(body: dict[str, Any], code: str, fra
         partners.parse_partner_event(body)
     assert caught.value.code == code
     assert fragment in caught.value.reason
+
+
+def test_a_datetime_is_not_a_date_for_python_callers_either() -> None:
+    # A datetime is a date to isinstance: the wire form's fast path must not let one through (found by
+    # review), or a time of day would reach the domain's date keys.
+    with pytest.raises(partners.InvalidPartnerEvent) as caught:
+        partners.parse_partner_event({"type": "retirement", "date": datetime(2024, 6, 1, 12, 30)})
+    assert "date" in caught.value.reason
+    retirement = partners.parse_partner_event({"type": "retirement", "date": date(2024, 6, 1)})
+    assert isinstance(retirement, partners.Retirement) and retirement.date == date(2024, 6, 1)
 
 
 def test_topic_message_is_flat_and_carries_nir_and_event_id() -> None:

@@ -301,6 +301,25 @@ def test_recording_many_at_once_is_recording_one_by_one(events: list[RightsEvent
     assert HolderRights.record_all(HOLDER, arrival)[0].balances() == one_by_one(arrival)[0].balances()
 
 
+def test_an_event_held_in_the_end_keeps_the_refusal_it_caused_while_applied() -> None:
+    # Found by review: 300 legacy hours are converted while a low-qualification period allows more than
+    # 150; a second conversion is then refused (legacy_already_converted); the period's end, arriving
+    # last and dated before, holds the first conversion. The sorted replay of all four applies the second
+    # one instead: recording them all at once must still refuse it, as one by one does.
+    arrival: list[RightsEvent] = [
+        LowQualificationDeclared("d", date(2017, 6, 1)),
+        LegacyCpfHours("a", 300),
+        LegacyCpfHours("b", 100),
+        LowQualificationEnded("z", date(2017, 12, 1)),
+    ]
+    recorded, refused = one_by_one(arrival)
+    at_once, refused_at_once = HolderRights.record_all(HOLDER, arrival)
+    assert [(e.event_id, e.code) for e in refused] == [("b", ErrorCode.LEGACY_ALREADY_CONVERTED)]
+    assert [(e.event_id, e.code) for e in refused_at_once] == [("b", ErrorCode.LEGACY_ALREADY_CONVERTED)]
+    assert at_once.balances() == recorded.balances()
+    assert [event.event_id for event, _ in at_once.held] == ["a"]
+
+
 def test_a_shuffled_history_recorded_all_at_once_takes_one_sorted_pass() -> None:
     # What makes it linear: no rewind per late event. Counted, not timed (bench/rights_bench.py times it).
     history = [
