@@ -44,7 +44,6 @@ from .ledger import Account, HistoryLine
 from .parameters import PARAMETERS, RightsParameters
 from .policy import DEFAULT_POLICY, RulesPolicy
 from .projection import Projection
-from .undo import SET_ATTRIBUTE
 
 Key = tuple[date, int, str]
 UNDO_HORIZON = 4096  # how many of the latest applied events a late event can rewind without a rebuild
@@ -102,10 +101,6 @@ class _Timeline:
         on = key[0]
         try:
             RULE_OF[type(event)](projection, event, on)
-            last = projection.last_effective
-            if last != on:  # (an unchanged value need not be logged; the logged assignment, inlined)
-                undo.entries += (None, "last_effective", last, SET_ATTRIBUTE)
-                object.__setattr__(projection, "last_effective", on)
         except RightsError:
             undo.undo_to(mark, projection)  # a rule that refused after a change leaves no trace
             raise
@@ -371,6 +366,9 @@ class HolderRights:
         return (*self._current().events, *(event for event, _ in self._held))
 
     def balances(self, as_of: date | None = None) -> Balances:
+        if as_of is None:  # after every applied event: as of the last one's effective date
+            keys = self._current().keys
+            return self._projection_at(None).balances(keys[-1][0] if keys else None)
         return self._projection_at(as_of).balances(as_of)
 
     def history(self, as_of: date | None = None, account: Account | None = None) -> tuple[HistoryLine, ...]:
