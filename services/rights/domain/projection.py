@@ -159,7 +159,9 @@ class Projection:
         return held if self.policy.reserved_counts_in_ceiling and held != ZERO else None
 
     def low_qualified_in(self, year: int) -> bool:
-        return any(period.covers_year(year) for period in self.low_qualification)
+        periods = self.low_qualification
+        # (no generator made when there is no period: the common case, asked at every year of work)
+        return bool(periods) and any(period.covers_year(year) for period in periods)
 
     def current_ceiling(self, on: date) -> Decimal:
         """The CPF ceiling the holder stands under: that of their latest credited year, or a higher one
