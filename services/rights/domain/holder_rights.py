@@ -86,7 +86,10 @@ class _Timeline:
         self.keys: list[Key] = []
         self.events: list[RightsEvent] = []
         self.by_id: dict[str, RightsEvent] = {}
-        self.arrived: list[RightsEvent] = []
+        # While every event arrived after the ones applied (the common case), the arrivals are the
+        # applied events: one list for both (one list fewer a holder and one append fewer an event)
+        # until :meth:`own_arrivals` separates them.
+        self.arrived: list[RightsEvent] = self.events
         self.projection = projection
         self.marks: list[int] = []  # undo-log mark before each event from ``rewindable_from`` on
         self.rewindable_from = 0
@@ -116,6 +119,13 @@ class _Timeline:
                 undo.forget_before(self.marks[drop])
                 del self.marks[:drop]
                 self.rewindable_from += drop
+
+    def own_arrivals(self) -> list[RightsEvent]:
+        """``arrived`` as a list of its own, before an arrival that is not the next applied event (held,
+        or late: the applied ones are then reordered)."""
+        if self.arrived is self.events:
+            self.arrived = list(self.events)
+        return self.arrived
 
     def rewind(self, position: int) -> list[tuple[Key, RightsEvent]]:
         """Undo the events from ``position`` on (at least ``rewindable_from``); returns them in order."""
@@ -206,8 +216,7 @@ class HolderRights:
                     timeline.apply(key, event)
                 except RightsError as error:
                     raise error.for_event(event.event_id) from None
-        timeline.arrived.extend(timeline.events)
-        rights._arrived = len(timeline.arrived)
+        rights._arrived = len(timeline.arrived)  # (the applied events: see _Timeline.arrived)
         return rights
 
     @classmethod
@@ -284,7 +293,8 @@ class HolderRights:
         rights.holder, rights.parameters, rights.policy = self.holder, self.parameters, self.policy
         rights._timeline = timeline
         arrived = timeline.arrived
-        arrived.append(event)
+        if arrived is not timeline.events:  # (the same list while every event arrived in order)
+            arrived.append(event)
         rights._version, rights._arrived, rights._held = timeline.version, len(arrived), held
         return rights
 
@@ -297,6 +307,7 @@ class HolderRights:
         the state is put back as it was and the error raised. ``keyed``: ``extra`` with their keys, in
         order, when the caller has them (one late event: its key is already known)."""
         timeline = self._timeline
+        timeline.own_arrivals()  # the applied events are about to be reordered
         still_held: tuple[tuple[RightsEvent, RightsError], ...] = ()
         if self._held:
             extra_ids = {event.event_id for event in extra}
@@ -423,7 +434,7 @@ class HolderRights:
         rights.holder, rights.parameters, rights.policy = self.holder, self.parameters, self.policy
         rights._timeline = timeline = timeline or self._timeline
         if arrived is not None:
-            timeline.arrived.append(arrived)
+            timeline.own_arrivals().append(arrived)
         rights._version, rights._arrived = timeline.version, len(timeline.arrived)
         rights._held = held
         return rights
