@@ -47,6 +47,8 @@ _CEC_FUND, _REFUSE = Fund.CEC, Shortfall.REFUSE
 _CPF = Account.CPF_RIGHTS
 _BOOKED, _STARTED_LINE = LineKind.TRAINING_BOOKED, LineKind.TRAINING_STARTED
 _REFUNDED_LINE, _CANCELLED_LINE = LineKind.TRAINING_REFUNDED, LineKind.TRAINING_CANCELLED
+# (Amounts are compared with ZERO, not 0: a Decimal compared with an int makes a Decimal of it first,
+# about four times the cost; the result is the same.)
 
 
 class Booking(NamedTuple):
@@ -95,7 +97,7 @@ class Booking(NamedTuple):
         remaining = amount
         for fund, held in reversed(self.taken):
             back = min(remaining, held)
-            if back > 0:
+            if back > ZERO:
                 given[fund] = back
                 remaining -= back
             kept.insert(0, (fund, held - back))
@@ -115,7 +117,7 @@ class Booking(NamedTuple):
                 ErrorCode.TRAINING_ALREADY_STARTED,
                 f"training {self.booking_id} has started: it can no longer be cancelled, only refunded in part",
             )
-        given = {fund: amount for fund, amount in self.taken if amount > 0}
+        given = {fund: amount for fund, amount in self.taken if amount > ZERO}
         return Booking(self.booking_id, self.booked_on, self.due, (), _CANCELLED, self.refunded), given
 
 
@@ -128,19 +130,19 @@ def apply_booked(state: Projection, event: TrainingBooked, on: date) -> None:
     due = max(ZERO, event.price_eur - participation)
     taken: dict[Fund, Decimal] = {}
     remaining = due
-    if remaining > 0:
+    if remaining > ZERO:
         totals, retired = state.totals, state.retired_on is not None
         for fund in state.policy.debit_order:
             if retired and fund is not _CEC_FUND:
                 continue  # after retirement only the CEC can be used (L5151-2, S36)
             held = totals[FUND_ACCOUNT[fund]]
-            if held > 0:
+            if held > ZERO:
                 take = held if held < remaining else remaining  # min(remaining, held), the same value
                 taken[fund] = take
                 remaining -= take
-                if remaining <= 0:
+                if remaining <= ZERO:
                     break  # (nothing more to take)
-    if remaining > 0 and state.policy.booking_shortfall is _REFUSE:
+    if remaining > ZERO and state.policy.booking_shortfall is _REFUSE:
         raise RightsError(
             ErrorCode.INSUFFICIENT_RIGHTS,
             f"the training needs {fr_eur(due)} and the rights cover {fr_eur(due - remaining)}",

@@ -69,14 +69,18 @@ def apply_activity(state: Projection, event: CecActivity, on: date) -> None:
         raise RightsError(ErrorCode.UNKNOWN_CEC_CATEGORY, f"no CEC minimum for {event.category.value} in {event.year}")
     # Hours in several associations (or hosts) add up over the year, whichever declaration brings
     # them, like work hours across employers (D5151-14 7°: 200 h "in one or more" associations).
-    so_far = state.cec_measures.get((event.year, event.category), ())
+    category = _VALUE[event.category]
+    # One key for the year's category, by its value: a tuple of plain values that the collector stops
+    # following (an enum member kept it tracked for the holder's lifetime), built once, not four times.
+    year_category = (event.year, category)
+    so_far = state.cec_measures.get(year_category, ())
     met = minimum_met(event, minimum, so_far)
     measure = getattr(event, minimum.measure)
     if isinstance(measure, tuple):
-        state.cec_measures[(event.year, event.category)] = (*so_far, *measure)
+        state.cec_measures[year_category] = (*so_far, *measure)
     credit = ZERO
     note: Detail = None
-    if (event.year, event.category) in state.cec_awarded:
+    if year_category in state.cec_awarded:
         outcome = _ALREADY
     elif not met:
         outcome, note = _NOT_MET, minimum.article
@@ -85,9 +89,9 @@ def apply_activity(state: Projection, event: CecActivity, on: date) -> None:
         credit = min(amount, max(ZERO, ceiling - _counted(state)))
         outcome = _CUT if credit < amount else _CREDITED
         note = ceiling if credit < amount else None
-        state.cec_awarded.add((event.year, event.category))
+        state.cec_awarded.add(year_category)
         state.cec_acquired += credit
-    details = (event.year, _VALUE[event.category], _VALUE[outcome], note)
+    details = (event.year, category, _VALUE[outcome], note)
     state.post(_CEC, on, _CEC_LINE, details, credit, event.event_id)
 
 

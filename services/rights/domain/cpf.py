@@ -49,7 +49,9 @@ class YearFacts:
     self_employed_time: dict[str, Fraction] = field(default_factory=dict)
     esat: bool = False
     boeth: bool = False
-    public_statuses: set[WorkStatus] = field(default_factory=set)
+    # Frozen and shared while empty: a set per year was one more object for the collector to follow for
+    # every holder, and most holders never work in the public sector. A status is added by replacing it.
+    public_statuses: frozenset[WorkStatus] = frozenset()
 
     def copy(self) -> YearFacts:
         return YearFacts(
@@ -58,7 +60,7 @@ class YearFacts:
             dict(self.self_employed_time),
             self.esat,
             self.boeth,
-            set(self.public_statuses),
+            self.public_statuses,
         )
 
     @property
@@ -156,7 +158,7 @@ def _euro_entitlement(
             annual = exact(parameters.self_employed_annual_eur.for_activity_year(year))
             amount = max(amount, ceil_to_cent(annual * self_employed_share))
             ceiling = max(ceiling, parameters.self_employed_ceiling_eur.for_activity_year(year))
-    if facts.boeth and amount > 0:
+    if facts.boeth and amount > ZERO:
         # D6323-3-3: +300 € a year, only if work earned at least a cent; within 800 €/year, 8 000 € (S5, S6).
         limit = parameters.boeth_annual_limit_eur.for_activity_year(year)
         amount = max(amount, min(amount + parameters.boeth_majoration_eur.for_activity_year(year), limit))

@@ -74,7 +74,8 @@ def apply_work_year(state: Projection, event: WorkYear, on: date) -> None:
         state.post(account, on, LineKind.NOT_CREDITED, details, ZERO, event.event_id)
         return
     if public:
-        state.facts_to_change(event.year).public_statuses.add(event.status)
+        facts = state.facts_to_change(event.year)
+        facts.public_statuses = facts.public_statuses | {event.status}
         _credit_public_year(state, event, on)
         return
     status = event.status
@@ -116,7 +117,7 @@ def _credit_year(state: Projection, year: int, kind: LineKind, event_id: str, on
     if credit < wanted:
         outcome, reserved = _CUT, state.reserved_in_ceiling()
     else:
-        outcome = _NOTHING_MORE if wanted == 0 else _CREDITED
+        outcome = _NOTHING_MORE if wanted == ZERO else _CREDITED
     state.year_credited[year] = state.year_credited.get(year, ZERO) + credit
     tail = (_OUTCOME[outcome], entitlement.ceiling, reserved)
     details = (year, low_qualified, *tail) if kind is _WORK_YEAR else (year, *tail)

@@ -79,4 +79,3 @@ def apply(projection: Projection, event: RightsEvent, on: date) -> None:
     """Apply one event at its effective date ``on``. A refused event raises; what a rule changed before
     refusing is undone by the caller (:class:`.holder_rights._Timeline` rewinds to its mark)."""
     RULE_OF[type(event)](projection, event, on)
-    projection.last_effective = on

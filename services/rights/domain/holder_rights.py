@@ -44,7 +44,6 @@ from .ledger import Account, HistoryLine
 from .parameters import PARAMETERS, RightsParameters
 from .policy import DEFAULT_POLICY, RulesPolicy
 from .projection import Projection
-from .undo import SET_ATTRIBUTE
 
 Key = tuple[date, int, str]
 UNDO_HORIZON = 4096  # how many of the latest applied events a late event can rewind without a rebuild
@@ -87,7 +86,10 @@ class _Timeline:
         self.keys: list[Key] = []
         self.events: list[RightsEvent] = []
         self.by_id: dict[str, RightsEvent] = {}
-        self.arrived: list[RightsEvent] = []
+        # While every event arrived after the ones applied (the common case), the arrivals are the
+        # applied events: one list for both (one list fewer a holder and one append fewer an event)
+        # until :meth:`own_arrivals` separates them.
+        self.arrived: list[RightsEvent] = self.events
         self.projection = projection
         self.marks: list[int] = []  # undo-log mark before each event from ``rewindable_from`` on
         self.rewindable_from = 0
@@ -102,10 +104,6 @@ class _Timeline:
         on = key[0]
         try:
             RULE_OF[type(event)](projection, event, on)
-            last = projection.last_effective
-            if last != on:  # (an unchanged value need not be logged; the logged assignment, inlined)
-                undo.entries += (None, "last_effective", last, SET_ATTRIBUTE)
-                object.__setattr__(projection, "last_effective", on)
         except RightsError:
             undo.undo_to(mark, projection)  # a rule that refused after a change leaves no trace
             raise
@@ -121,6 +119,13 @@ class _Timeline:
                 undo.forget_before(self.marks[drop])
                 del self.marks[:drop]
                 self.rewindable_from += drop
+
+    def own_arrivals(self) -> list[RightsEvent]:
+        """``arrived`` as a list of its own, before an arrival that is not the next applied event (held,
+        or late: the applied ones are then reordered)."""
+        if self.arrived is self.events:
+            self.arrived = list(self.events)
+        return self.arrived
 
     def rewind(self, position: int) -> list[tuple[Key, RightsEvent]]:
         """Undo the events from ``position`` on (at least ``rewindable_from``); returns them in order."""
@@ -211,8 +216,7 @@ class HolderRights:
                     timeline.apply(key, event)
                 except RightsError as error:
                     raise error.for_event(event.event_id) from None
-        timeline.arrived.extend(timeline.events)
-        rights._arrived = len(timeline.arrived)
+        rights._arrived = len(timeline.arrived)  # (the applied events: see _Timeline.arrived)
         return rights
 
     @classmethod
@@ -330,7 +334,8 @@ class HolderRights:
         rights.holder, rights.parameters, rights.policy = self.holder, self.parameters, self.policy
         rights._timeline = timeline
         arrived = timeline.arrived
-        arrived.append(event)
+        if arrived is not timeline.events:  # (the same list while every event arrived in order)
+            arrived.append(event)
         rights._version, rights._arrived, rights._held = timeline.version, len(arrived), held
         return rights
 
@@ -343,6 +348,7 @@ class HolderRights:
         the state is put back as it was and the error raised. ``keyed``: ``extra`` with their keys, in
         order, when the caller has them (one late event: its key is already known)."""
         timeline = self._timeline
+        timeline.own_arrivals()  # the applied events are about to be reordered
         still_held: tuple[tuple[RightsEvent, RightsError], ...] = ()
         if self._held:
             extra_ids = {event.event_id for event in extra}
@@ -412,6 +418,9 @@ class HolderRights:
         return (*self._current().events, *(event for event, _ in self._held))
 
     def balances(self, as_of: date | None = None) -> Balances:
+        if as_of is None:  # after every applied event: as of the last one's effective date
+            keys = self._current().keys
+            return self._projection_at(None).balances(keys[-1][0] if keys else None)
         return self._projection_at(as_of).balances(as_of)
 
     def history(self, as_of: date | None = None, account: Account | None = None) -> tuple[HistoryLine, ...]:
@@ -466,7 +475,7 @@ class HolderRights:
         rights.holder, rights.parameters, rights.policy = self.holder, self.parameters, self.policy
         rights._timeline = timeline = timeline or self._timeline
         if arrived is not None:
-            timeline.arrived.append(arrived)
+            timeline.own_arrivals().append(arrived)
         rights._version, rights._arrived = timeline.version, len(timeline.arrived)
         rights._held = held
         return rights

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from .bookings import Booking
 from .cpf import YearFacts
@@ -18,7 +19,7 @@ from .errors import ErrorCode, RightsError
 from .holder import Balances, CecBalances, CpfBalances, Holder, LowQualificationPeriod, PreventionBalances
 from .ledger import UNIT_OF, Account, Detail, HistoryLine, LineKind
 from .money import ZERO, eur
-from .parameters import CecCategory, RightsParameters
+from .parameters import RightsParameters
 from .policy import Fund, RulesPolicy
 from .prevention import reserved_for_training
 from .undo import APPENDED, SET_ATTRIBUTE, SET_ITEM, LoggedDict, LoggedSet, UndoLog
@@ -45,7 +46,7 @@ class Projection:
     parameters: RightsParameters
     policy: RulesPolicy
     totals: LoggedDict[Account, Decimal]
-    journal: list[tuple[str, date, str, tuple[Detail, ...], Decimal, str]]
+    journal: list[tuple[Any, ...]]  # (account name, date, kind name, amount, event_id, *details)
     years: LoggedDict[int, YearFacts]
     year_credited: LoggedDict[int, Decimal]
     latest_year_ceiling: tuple[int, Decimal] | None = None
@@ -53,7 +54,7 @@ class Projection:
     legacy_hours: int | None = None
     legacy_eur: Decimal = ZERO
     dif_hours: int = 0
-    cec_awarded: LoggedSet[tuple[int, CecCategory]]
+    cec_awarded: LoggedSet[tuple[int, str]]  # (year, category's value)
     cec_acquired: Decimal = ZERO
     c2p_acquired: int = 0
     c2p_acquired_under_cap: int = 0
@@ -62,10 +63,9 @@ class Projection:
     c2p_used_retirement: int = 0
     public_credited: LoggedDict[int, int]
     retired_on: date | None = None
-    cec_measures: LoggedDict[tuple[int, CecCategory], tuple[Decimal, ...]]
+    cec_measures: LoggedDict[tuple[int, str], tuple[Decimal, ...]]  # by (year, category's value)
     bookings: LoggedDict[str, Booking]
     reserved: LoggedDict[Fund, Decimal]
-    last_effective: date | None = None
 
     def __init__(self, holder: Holder, parameters: RightsParameters, policy: RulesPolicy) -> None:
         log = UndoLog()
@@ -74,8 +74,9 @@ class Projection:
         init(self, "holder", holder)
         init(self, "parameters", parameters)
         init(self, "policy", policy)
-        # Each account's balance, and every history line in replay order as a plain tuple (account,
-        # date, kind, details, amount, event_id): HistoryLine objects are made when it is read.
+        # Each account's balance, and every history line in replay order as one flat tuple (account,
+        # date, kind, amount, event_id, *details): HistoryLine objects are made when it is read. (Flat:
+        # a nested details tuple was one more object per line for the collector's young passes.)
         init(self, "totals", LoggedDict(log, "totals", _ZERO_TOTALS))
         init(self, "journal", [])
         init(self, "years", LoggedDict(log, "years"))
@@ -101,7 +102,8 @@ class Projection:
         old = totals[account]
         self.undo.entries += ("totals", account, old, SET_ITEM, "journal", None, None, APPENDED)
         dict.__setitem__(totals, account, old + amount)
-        journal.append((_ACCOUNT_NAME[account], on, _KIND_NAME[kind], details, amount, event_id))
+        # (concatenated: unpacking ``*details`` in the literal builds a list, then the tuple)
+        journal.append((_ACCOUNT_NAME[account], on, _KIND_NAME[kind], amount, event_id) + details)  # noqa: RUF005
 
     def facts_to_change(self, year: int) -> YearFacts:
         """The year's facts, as a fresh copy stored in their place: stored facts are never changed in
@@ -154,10 +156,12 @@ class Projection:
         """Money held by bookings not yet started that counts in the ceiling, if any: why a balance
         below the ceiling can still be at it."""
         held = self.reserved_from(Fund.CPF_RIGHTS) + self.reserved_from(Fund.DIF)
-        return held if self.policy.reserved_counts_in_ceiling and held != 0 else None
+        return held if self.policy.reserved_counts_in_ceiling and held != ZERO else None
 
     def low_qualified_in(self, year: int) -> bool:
-        return any(period.covers_year(year) for period in self.low_qualification)
+        periods = self.low_qualification
+        # (no generator made when there is no period: the common case, asked at every year of work)
+        return bool(periods) and any(period.covers_year(year) for period in periods)
 
     def current_ceiling(self, on: date) -> Decimal:
         """The CPF ceiling the holder stands under: that of their latest credited year, or a higher one
@@ -172,13 +176,16 @@ class Projection:
         return ceiling
 
     def balances(self, as_of: date | None) -> Balances:
+        """The balances after the events applied, as of ``as_of``: the date asked for, else the effective
+        date of the last event applied (the caller knows it: the projection does not keep it, which
+        saved logging it at nearly every event), None if there was none."""
         rights = self.balance(Account.CPF_RIGHTS)
         dif = self.balance(Account.DIF)
         abondements = self.balance(Account.ABONDEMENTS)
         reserved = sum((self.reserved_from(fund) for fund in Fund), ZERO)
-        on = as_of or self.last_effective or self.parameters.cpf_ceiling_eur.first_effect
+        on = as_of or self.parameters.cpf_ceiling_eur.first_effect
         return Balances(
-            as_of=as_of or self.last_effective,
+            as_of=as_of,
             cpf=CpfBalances(
                 rights_eur=eur(rights),
                 dif_eur=eur(dif),
@@ -199,7 +206,8 @@ class Projection:
 
     def history(self) -> tuple[HistoryLine, ...]:
         lines = []
-        for account_name, on, kind, details, amount, event_id in self.journal:
-            account = Account(account_name)
-            lines.append(HistoryLine(account, on, LineKind(kind), details, amount, UNIT_OF[account], event_id))
+        for line in self.journal:
+            account = Account(line[0])
+            details = line[5:]
+            lines.append(HistoryLine(account, line[1], LineKind(line[2]), details, line[3], UNIT_OF[account], line[4]))
         return tuple(lines)
