@@ -14,13 +14,16 @@ Histories are real: generated, then kept to what the law accepts in date order (
 C2P exposures, abondements, trainings booked then started and partly refunded, or cancelled), so
 nothing is held or refused. The process's garbage collector is set as the rights service sets its own
 (``services/rights/app/collector.py``); ``--default-collector`` keeps Python's default instead.
-After the one-holder lines, the other lines run in a fresh child process (its own heap; it prints its
-own header line) unless ``--one-process`` is given.
+The last lines time the service's rebuild from the topics (its use case, on the in-memory store the
+use-case tests use): each declaration recorded alone, as before, then each holder's of a batch together,
+as the service does — a peer measured in the same run. After the one-holder lines, the other lines run
+in a fresh child process (its own heap; it prints its own header line) unless ``--one-process`` is given.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import json
 import os
@@ -36,6 +39,7 @@ from decimal import Decimal
 from functools import partial
 
 from contracts.partners import PartnerDeclaration
+from contracts.topics import PARTNER_DECLARATIONS
 from services.rights.app.collector import tune_collector
 from services.rights.domain import (
     Abondement,
@@ -52,7 +56,10 @@ from services.rights.domain import (
     WorkYear,
     YearMonth,
 )
+from services.rights.tests.unit.fakes import MemoryPublisher, MemoryStore, MemoryTopics
+from services.rights.use_cases import projection
 from services.rights.use_cases.partner_mapping import declaration_to_domain
+from services.rights.use_cases.projection import RightsService
 
 GOAL = 100_000  # events per second per process, in order (issue 14)
 HOLDER = Holder(YearMonth(1985, 3))
@@ -255,6 +262,45 @@ def main() -> None:
         len(messages),
         timed(partial(parse_each, messages)),
     )
+    topic = partner_topic(1_000, 60, rnd)
+    for batch in (1, projection.REBUILD_BATCH):  # one declaration at a time (as before), then the service's
+        projection.REBUILD_BATCH = batch
+        line(
+            f"rebuild from the topics (use case, in-memory store), 1,000 holders × 60 declarations each in "
+            f"a random order, {batch:,} declaration{'s' if batch > 1 else ''} at a time",
+            60_000,
+            timed(lambda: asyncio.run(rebuild(topic))),
+        )
+
+
+def partner_topic(holders: int, per_holder: int, rnd: random.Random) -> MemoryTopics:
+    """The partner topic of ``holders`` holders, each with years of work and abondements (every one
+    accepted in date order), each holder's declarations in a random order, holders interleaved."""
+    bodies: list[tuple[str, dict[str, object]]] = [
+        (f"w{year}", {"type": "work_year", "year": year, "hours": 1607}) for year in range(2019, 2026)
+    ]
+    day = date(2019, 3, 1)
+    while len(bodies) < per_holder:
+        amount = {"amount_eur": f"{rnd.randint(10, 300)}.00", "payer": "employer", "date": day.isoformat()}
+        bodies.append((f"a{len(bodies)}", {"type": "abondement", **amount}))
+        day += timedelta(days=9)
+    messages: list[bytes] = []
+    for _ in range(holders):
+        nir, key = _nir(rnd)
+        mine = list(bodies)
+        rnd.shuffle(mine)
+        messages.extend(json.dumps({"event_id": i, "nir": nir, "nir_key": key, **b}).encode() for i, b in mine)
+    rnd.shuffle(messages)  # (each holder's own order stays random; holders interleave)
+    topic = MemoryTopics()
+    for raw in messages:
+        topic.append(PARTNER_DECLARATIONS, raw)
+    return topic
+
+
+async def rebuild(topic: MemoryTopics) -> RightsService:
+    service = RightsService(MemoryStore(), MemoryPublisher(), b"k" * 32, today=lambda: date(2030, 1, 1))
+    await service.rebuild(topic.replay)
+    return service
 
 
 if __name__ == "__main__":
