@@ -17,8 +17,9 @@ state to just before it with the projection's undo log (:mod:`.undo`), then appl
 after it again: a late event costs O(events after it), never the whole history. The undo log covers the
 last ``UNDO_HORIZON`` events (memory stays bounded); an event later than that rebuilds from the start.
 
-This module is longer than most (~470 lines) because arrival order, holding, rewinding and staleness
-of earlier ``HolderRights`` are one piece of logic; the rules are elsewhere (:mod:`.declarations`).
+This module is longer than most (~510 lines) because arrival order, holding, rewinding, recording many
+events at once and staleness of earlier ``HolderRights`` are one piece of logic; the rules are elsewhere
+(:mod:`.declarations`).
 """
 
 from __future__ import annotations
