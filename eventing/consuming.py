@@ -32,21 +32,27 @@ def subscribe(
     member named after this process, so a restart does not wait for the group to rebalance.
     """
     guard.groups[topic.name] = group_id
+    options = subscriber_options(topic, group_id)
+    subscriber: Callable[[Callable[..., Any]], Any] = broker.subscriber(topic.name, **options)
+    return subscriber
+
+
+def subscriber_options(topic: TopicSpec, group_id: str) -> dict[str, Any]:
+    """How every subscriber of the platform reads (``subscribe``, ``eventing.batches.subscribe_batch``)."""
     settings = ConnectionSettings()
-    return broker.subscriber(
-        topic.name,
-        group_id=group_id,
-        auto_offset_reset="earliest",
-        isolation_level="read_committed",
-        group_instance_id=f"{settings.instance_id}:{topic.name}",
+    return {
+        "group_id": group_id,
+        "auto_offset_reset": "earliest",
+        "isolation_level": "read_committed",
+        "group_instance_id": f"{settings.instance_id}:{topic.name}",
         # Each subscriber of a service joins the service's group in turn, and every join is a rebalance
         # that the others only learn of at their next heartbeat: frequent heartbeats keep a start short.
-        heartbeat_interval_ms=settings.heartbeat_interval_ms,
-        fetch_max_wait_ms=settings.fetch_max_wait_ms,
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        title=f"{group_id}:{topic.name}",
-        description=topic.description,
-    )
+        "heartbeat_interval_ms": settings.heartbeat_interval_ms,
+        "fetch_max_wait_ms": settings.fetch_max_wait_ms,
+        "ack_policy": AckPolicy.NACK_ON_ERROR,
+        "title": f"{group_id}:{topic.name}",
+        "description": topic.description,
+    }
 
 
 def declare_publisher(broker: KafkaBroker, topic: TopicSpec) -> None:

@@ -19,7 +19,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
@@ -49,6 +49,14 @@ class ProcessedEvents(Protocol):
         marker) still exists, checked in the same round trip. Whether it was remembered."""
         ...
 
+    async def seen_among(self, group: str, event_ids: Collection[str]) -> set[str]:
+        """Those of ``event_ids`` already handled, in one round trip (a batch's de-duplication)."""
+        ...
+
+    async def remember_all(self, group: str, event_ids: Collection[str], *, if_present: str | None = None) -> bool:
+        """``remember`` for every id, in one round trip: all of them, or (marker gone) none."""
+        ...
+
 
 @dataclass
 class RetryPolicy:
@@ -64,8 +72,24 @@ class RetryPolicy:
         ceiling = min(self.max_delay_s, self.first_delay_s * 2 ** (attempt - 1))
         return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
 
+    def after_failure(self, error: Exception, attempt: int, held_s: float) -> tuple[str, float] | str:
+        """After a failed attempt: ("held" or "retried", the delay before the next one), or the reason to
+        give up with. An event that cannot be applied *yet* is held up to ``hold_s``; any other failure
+        gets ``attempts`` tries."""
+        if isinstance(error, RetryLater):
+            if held_s < self.hold_s:
+                return "held", self.delay(attempt)
+            return f"not applicable after {held_s:.0f} s: {error}"
+        if attempt < self.attempts:
+            return "retried", self.delay(attempt)
+        return f"gave up after {attempt} attempts: {type(error).__name__}: {error}"
 
-_POISON = (PoisonMessage, ValidationError, EnvelopeError, json.JSONDecodeError, UnicodeDecodeError)
+
+POISON_ERRORS = (PoisonMessage, ValidationError, EnvelopeError, json.JSONDecodeError, UnicodeDecodeError)
+
+
+def poison_reason(error: Exception) -> str:
+    return error.reason if isinstance(error, PoisonMessage) else f"invalid message: {error}"
 
 
 class StateGate:
@@ -115,8 +139,14 @@ class DeliveryGuard:
         return _DeliveryMiddleware(msg, guard=self, **kwargs)
 
     async def park(self, msg: StreamMessage[Any], group: str, reason: str, error: BaseException) -> None:
-        raw = msg.raw_message
         headers = {k: v for k, v in msg.headers.items() if isinstance(v, str)}
+        await self.park_record(msg.raw_message, headers, group, reason, error)
+
+    async def park_record(
+        self, raw: Any, headers: Mapping[str, str], group: str, reason: str, error: BaseException
+    ) -> None:
+        """Publish the record ``raw`` (a ConsumerRecord) as-is on its topic's dead-letter topic, with why."""
+        headers = dict(headers)
         headers.update(
             {
                 "dlq_reason": reason[:1000],
@@ -130,6 +160,16 @@ class DeliveryGuard:
         )
         await self.broker.publish(raw.value, topic=f"{raw.topic}.dlq", key=raw.key, headers=headers)
 
+    async def infra(self, call: Awaitable[T]) -> T:
+        """Redis or Kafka failing under the runtime itself: the message will be rewound and redelivered;
+        wait first, so that a dependency that is down is not hammered in a hot loop."""
+        try:
+            return await call
+        except Exception:
+            log.warning("delivery runtime dependency failed; the message will be redelivered", exc_info=True)
+            await self.sleep(self.retry.max_delay_s)
+            raise
+
 
 class _DeliveryMiddleware(BaseMiddleware):
     def __init__(self, msg: Any, /, *, guard: DeliveryGuard, **kwargs: Any) -> None:
@@ -137,6 +177,8 @@ class _DeliveryMiddleware(BaseMiddleware):
         self._guard = guard
 
     async def consume_scope(self, call_next: Callable[..., Awaitable[Any]], msg: StreamMessage[Any]) -> Any:
+        if isinstance(msg.raw_message, tuple):  # a fetch at a time: its rules are in eventing.batches
+            return await call_next(msg)
         guard = self._guard
         topic = msg.raw_message.topic
         group = guard.groups.get(topic, "?")
@@ -154,8 +196,8 @@ class _DeliveryMiddleware(BaseMiddleware):
             started = time.perf_counter()
             try:
                 result = await call_next(msg)
-            except _POISON as exc:
-                reason = exc.reason if isinstance(exc, PoisonMessage) else f"invalid message: {exc}"
+            except POISON_ERRORS as exc:
+                reason = poison_reason(exc)
                 log.warning("parking poison message from %s@%s: %s", topic, msg.raw_message.offset, reason)
                 await self._infra(guard.park(msg, group, reason, exc))
                 EVENTS_HANDLED.labels(topic, group, "dead_lettered").inc()
@@ -164,21 +206,13 @@ class _DeliveryMiddleware(BaseMiddleware):
                 if not guard.gate.is_open:  # the state vanished under the handler: judge it again once rebuilt
                     attempt -= 1
                     continue
-                held = time.monotonic() - held_since
-                if isinstance(exc, RetryLater) and held < guard.retry.hold_s:
-                    outcome, delay = "held", guard.retry.delay(attempt)
-                elif not isinstance(exc, RetryLater) and attempt < guard.retry.attempts:
-                    outcome, delay = "retried", guard.retry.delay(attempt)
-                else:
-                    reason = (
-                        f"not applicable after {held:.0f} s: {exc}"
-                        if isinstance(exc, RetryLater)
-                        else f"gave up after {attempt} attempts: {type(exc).__name__}: {exc}"
-                    )
-                    log.error("parking message from %s@%s: %s", topic, msg.raw_message.offset, reason)
-                    await self._infra(guard.park(msg, group, reason, exc))
+                step = guard.retry.after_failure(exc, attempt, time.monotonic() - held_since)
+                if isinstance(step, str):
+                    log.error("parking message from %s@%s: %s", topic, msg.raw_message.offset, step)
+                    await self._infra(guard.park(msg, group, step, exc))
                     EVENTS_HANDLED.labels(topic, group, "dead_lettered").inc()
                     break
+                outcome, delay = step
                 log.info("%s %s@%s for %.2fs: %r", outcome, topic, msg.raw_message.offset, delay, exc)
                 EVENTS_HANDLED.labels(topic, group, outcome).inc()
                 await guard.sleep(delay)
@@ -216,11 +250,4 @@ class _DeliveryMiddleware(BaseMiddleware):
         return True
 
     async def _infra(self, call: Awaitable[T]) -> T:
-        """Redis or Kafka failing under the runtime itself: the message will be rewound and redelivered;
-        wait first, so that a dependency that is down is not hammered in a hot loop."""
-        try:
-            return await call
-        except Exception:
-            log.warning("delivery runtime dependency failed; the message will be redelivered", exc_info=True)
-            await self._guard.sleep(self._guard.retry.max_delay_s)
-            raise
+        return await self._guard.infra(call)

@@ -17,6 +17,7 @@ from contracts import topics
 from contracts.envelope import Envelope
 from contracts.registration import SecurityCheckRequested
 from eventing.delivery import DeliveryGuard
+from eventing.memory import MemoryProcessedEvents
 from eventing.publishing import EventPublisher, derived_event_id
 from services.captcha.adapters.kafka_events import KafkaCaptchaEvents
 from services.captcha.app import subscribers
@@ -25,20 +26,6 @@ from services.captcha.tests.unit.fakes import FakeClock, MemoryChallengeStore
 from services.captcha.use_cases.checks import SecurityChecks
 
 REQUEST = "req-kafka-0001"
-
-
-class MemoryProcessed:
-    """The delivery guard's de-duplication keys, in memory."""
-
-    def __init__(self) -> None:
-        self.keys: set[tuple[str, str]] = set()
-
-    async def seen(self, group: str, event_id: str) -> bool:
-        return (group, event_id) in self.keys
-
-    async def remember(self, group: str, event_id: str, *, if_present: str | None = None) -> bool:
-        self.keys.add((group, event_id))
-        return True
 
 
 @dataclass
@@ -53,7 +40,7 @@ class Captcha:
 @pytest.fixture
 async def captcha() -> AsyncIterator[Captcha]:
     broker = KafkaBroker("127.0.0.1:9092")
-    guard = DeliveryGuard(broker=broker, processed=MemoryProcessed())
+    guard = DeliveryGuard(broker=broker, processed=MemoryProcessedEvents())
     broker.add_middleware(guard.middleware)
     clock = FakeClock(datetime.now(UTC))
     store = MemoryChallengeStore(clock)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,24 +16,11 @@ from faststream.kafka.annotations import KafkaMessage
 from contracts import topics
 from contracts.envelope import Envelope
 from contracts.registration import MailRequested
+from eventing.memory import MemoryProcessedEvents
 from eventing.service import ServiceRuntime
 from services.mailer.app.main import build
 from services.mailer.settings import Settings
 from services.mailer.tests.unit.fakes import FakeMailQueue, FakeMessageSender
-
-
-@dataclass
-class MemoryProcessedEvents:
-    """The delivery guard's de-duplication keys (``eventing.delivery.ProcessedEvents``), in memory."""
-
-    seen_ids: set[tuple[str, str]] = field(default_factory=set)
-
-    async def seen(self, group: str, event_id: str) -> bool:
-        return (group, event_id) in self.seen_ids
-
-    async def remember(self, group: str, event_id: str, *, if_present: str | None = None) -> bool:
-        self.seen_ids.add((group, event_id))  # no marker key in memory: the state is never wiped here
-        return True
 
 
 @dataclass
