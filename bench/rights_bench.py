@@ -16,7 +16,10 @@ nothing is held or refused. The process's garbage collector is set as the rights
 (``services/rights/app/collector.py``); ``--default-collector`` keeps Python's default instead.
 The last lines time the service's rebuild from the topics (its use case, on the in-memory store the
 use-case tests use): each declaration recorded alone, as before, then each holder's of a batch together,
-as the service does — a peer measured in the same run. After the one-holder lines, the other lines run
+as the service does — a peer measured in the same run; then the live service's use case
+(``RightsService.on_declarations``) taking the same kind of topic a message at a time (as before) and a
+fetch of ``eventing.batches.MAX_RECORDS`` at a time (as now), each holder's declarations in one burst
+or holders interleaved. After the one-holder lines, the other lines run
 in a fresh child process (its own heap; it prints its own header line) unless ``--one-process`` is given.
 """
 
@@ -40,6 +43,7 @@ from functools import partial
 
 from contracts.partners import PartnerDeclaration
 from contracts.topics import PARTNER_DECLARATIONS
+from eventing.batches import MAX_RECORDS
 from services.rights.app.collector import tune_collector
 from services.rights.domain import (
     Abondement,
@@ -59,6 +63,7 @@ from services.rights.domain import (
 from services.rights.tests.unit.fakes import MemoryPublisher, MemoryStore, MemoryTopics
 from services.rights.use_cases import projection
 from services.rights.use_cases.partner_mapping import declaration_to_domain
+from services.rights.use_cases.ports import HolderRecord
 from services.rights.use_cases.projection import RightsService
 
 GOAL = 100_000  # events per second per process, in order (issue 14)
@@ -271,11 +276,23 @@ def main() -> None:
             60_000,
             timed(lambda: asyncio.run(rebuild(topic))),
         )
+    for interleaved in (False, True):
+        values = partner_topic(1_000, 60, rnd, interleaved=interleaved).records[PARTNER_DECLARATIONS.name]
+        holders = {new_service()._parse(raw).holder_id for raw in values}
+        for fetch in (1, MAX_RECORDS):  # a message at a time (as before), then a fetch at a time (eventing.batches)
+            line(
+                f"live service (use case, in-memory store), 1,000 holders × 60 declarations each in a random "
+                f"order, {'holders interleaved' if interleaved else 'each holder in a burst'}, "
+                f"{'a message' if fetch == 1 else f'a fetch of {fetch}'} at a time",
+                60_000,
+                timed(partial(asyncio.run, live(values, holders, fetch))),
+            )
 
 
-def partner_topic(holders: int, per_holder: int, rnd: random.Random) -> MemoryTopics:
+def partner_topic(holders: int, per_holder: int, rnd: random.Random, *, interleaved: bool = True) -> MemoryTopics:
     """The partner topic of ``holders`` holders, each with years of work and abondements (every one
-    accepted in date order), each holder's declarations in a random order, holders interleaved."""
+    accepted in date order), each holder's declarations in a random order, holders interleaved (or each
+    holder's in one burst, as a partner sending a holder's history does)."""
     bodies: list[tuple[str, dict[str, object]]] = [
         (f"w{year}", {"type": "work_year", "year": year, "hours": 1607}) for year in range(2019, 2026)
     ]
@@ -290,15 +307,31 @@ def partner_topic(holders: int, per_holder: int, rnd: random.Random) -> MemoryTo
         mine = list(bodies)
         rnd.shuffle(mine)
         messages.extend(json.dumps({"event_id": i, "nir": nir, "nir_key": key, **b}).encode() for i, b in mine)
-    rnd.shuffle(messages)  # (each holder's own order stays random; holders interleave)
+    if interleaved:
+        rnd.shuffle(messages)  # (each holder's own order stays random; holders interleave)
     topic = MemoryTopics()
     for raw in messages:
         topic.append(PARTNER_DECLARATIONS, raw)
     return topic
 
 
+def new_service() -> RightsService:
+    return RightsService(MemoryStore(), MemoryPublisher(), b"k" * 32, today=lambda: date(2030, 1, 1))
+
+
+async def live(values: list[bytes], holders: set[str], fetch: int) -> RightsService:
+    """The live service's use case taking ``values`` ``fetch`` messages at a time, every holder's
+    account active (balances published once per holder and fetch)."""
+    service = new_service()
+    for holder in holders:
+        await service.store.save_holder(HolderRecord(holder, "1985-03", True))
+    for start in range(0, len(values), fetch):
+        await service.on_declarations(values[start : start + fetch])
+    return service
+
+
 async def rebuild(topic: MemoryTopics) -> RightsService:
-    service = RightsService(MemoryStore(), MemoryPublisher(), b"k" * 32, today=lambda: date(2030, 1, 1))
+    service = new_service()
     await service.rebuild(topic.replay)
     return service
 

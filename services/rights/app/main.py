@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from faststream.kafka import KafkaMessage
 from pydantic import BaseModel
 
 from contracts import topics
 from contracts.partner_topic import PartnerMessage
 from contracts.registration import AccountActivated
 from contracts.rights import BalancesProjected
+from eventing.batches import subscribe_batch
 from eventing.consuming import CurrentEnvelope, declare_publisher, subscribe
 from eventing.service import ServiceRuntime, in_background
 from services.rights.adapters.kafka_replay import kafka_topic_replay
@@ -76,10 +76,11 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
         # The holder-id key is read at first use: the process can be built (AsyncAPI) without secrets.
         return RightsService(store, rt.publisher, settings.holder_key())
 
-    @subscribe(rt.broker, rt.guard, topics.PARTNER_DECLARATIONS, group_id=GROUP)
-    async def declaration(body: PartnerMessage, message: KafkaMessage) -> None:
-        # ``body`` gives the AsyncAPI document its oneOf; the service reads the raw bytes strictly.
-        await svc().on_declaration(message.body)
+    # A fetch at a time: each holder's declarations of it are recorded in one pass (eventing.batches).
+    # ``payload`` gives the AsyncAPI document its oneOf; the service reads the raw bytes strictly.
+    @subscribe_batch(rt.broker, rt.guard, topics.PARTNER_DECLARATIONS, group_id=GROUP, payload=PartnerMessage)
+    async def declaration(values: list[bytes]) -> Mapping[int, str]:
+        return await svc().on_declarations(values)
 
     @subscribe(rt.broker, rt.guard, topics.ACCOUNT_ACTIVATED, group_id=GROUP)
     async def account_activated(event: AccountActivated, env: CurrentEnvelope) -> None:

@@ -17,7 +17,7 @@ state to just before it with the projection's undo log (:mod:`.undo`), then appl
 after it again: a late event costs O(events after it), never the whole history. The undo log covers the
 last ``UNDO_HORIZON`` events (memory stays bounded); an event later than that rebuilds from the start.
 
-This module is longer than most (~510 lines) because arrival order, holding, rewinding, recording many
+This module is longer than most (~520 lines) because arrival order, holding, rewinding, recording many
 events at once and staleness of earlier ``HolderRights`` are one piece of logic; the rules are elsewhere
 (:mod:`.declarations`).
 """
@@ -260,6 +260,12 @@ class HolderRights:
         — and ends where that replay does, without a rewind per late event, which made a shuffled history
         quadratic. Otherwise one by one. (Not "nothing refused" alone: an event held in the end may have
         been applied, and caused a refusal, before a later arrival held it; found by review.)"""
+        rights, refused = self.record_each(events)
+        return rights, tuple(refused.values())
+
+    def record_each(self, events: Iterable[RightsEvent]) -> tuple[HolderRights, dict[int, RightsError]]:
+        """:meth:`record_many`, with each refused event's error under its position in ``events`` (a
+        service parks exactly the messages refused, even when two carry the same event_id)."""
         events = list(events)
         if len(events) > 1 and self._late(events):  # (one late event: its own rewind costs less)
             try:
@@ -270,14 +276,14 @@ class HolderRights:
             except RightsError:  # an event_id used for two different events: the later one is refused
                 at_once = None
             if at_once is not None and not at_once.held:
-                return at_once, ()
-        rights, refused = self, []
-        for event in events:
+                return at_once, {}
+        rights, refused = self, {}
+        for position, event in enumerate(events):
             try:
                 rights = rights.record(event)
             except RightsError as error:
-                refused.append(error)
-        return rights, tuple(refused)
+                refused[position] = error
+        return rights, refused
 
     def _late(self, events: list[RightsEvent]) -> bool:
         """Whether recording ``events`` one by one would rewind: one of them falls before the last applied

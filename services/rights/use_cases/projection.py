@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -96,17 +97,40 @@ class RightsService:
             self._cache.popitem(last=False)
 
     async def on_declaration(self, raw: bytes, *, publish: bool = True) -> None:
-        """A partner declared an acquisition or a use (the message value, strict JSON). One the law or the
-        contract refuses is parked and changes nothing; one waiting for its predecessor is kept and held."""
-        declared = self._parse(raw)
-        record, recorded, refused = await self._record(declared.holder_id, [declared])
-        if refused:  # e.g. DIF after 2021-06-30
-            raise PoisonMessage(f"refused declaration {declared.event_id}: {refused[0]}")
-        for waiting, why in recorded.held:
-            if waiting.event_id == declared.event_id:
-                log.info("declaration %s held until its predecessor arrives: %s", declared.event_id, why.reason)
-        if record.active and publish:
-            await self._publish(declared.holder_id, recorded, declared.event_id)
+        """A partner declared an acquisition or a use (the message value, strict JSON): :meth:`on_declarations`
+        for one message; one the law or the contract refuses raises ``PoisonMessage``, to be parked."""
+        refused = await self.on_declarations([raw], publish=publish)
+        if refused:
+            raise PoisonMessage(refused[0])
+
+    async def on_declarations(self, raws: Sequence[bytes], *, publish: bool = True) -> dict[int, str]:
+        """Partners' declarations of one fetch, in their order of arrival. Each holder's are recorded
+        together (``HolderRights.record_each``: what one at a time gives, in one sorted pass when some
+        arrived out of order, where one at a time rewinds at every late one) and stored in one write, and
+        that holder's balances are published once. One waiting for its predecessor is kept and held.
+        Returns the refused ones, position -> reason, for the caller to park: they change nothing."""
+        refused: dict[int, str] = {}
+        by_holder: dict[str, list[tuple[int, _Declared]]] = {}
+        for position, raw in enumerate(raws):
+            try:
+                declared = self._parse(raw)
+            except PoisonMessage as exc:
+                refused[position] = exc.reason
+                continue
+            by_holder.setdefault(declared.holder_id, []).append((position, declared))
+        for holder_id, arrived in by_holder.items():
+            record, recorded, errors = await self._record(holder_id, [declared for _, declared in arrived])
+            for index, error in errors.items():  # e.g. DIF after 2021-06-30
+                position, declared = arrived[index]
+                refused[position] = f"refused declaration {declared.event_id}: {error}"
+            if recorded.held:
+                new = {declared.event_id for _, declared in arrived}
+                for waiting, why in recorded.held:
+                    if waiting.event_id in new:
+                        log.info("declaration %s held until its predecessor arrives: %s", waiting.event_id, why.reason)
+            if record.active and publish and len(errors) < len(arrived):
+                await self._publish(holder_id, recorded, arrived[-1][1].event_id)
+        return dict(sorted(refused.items()))
 
     def _parse(self, raw: bytes) -> _Declared:
         try:
@@ -118,9 +142,9 @@ class RightsService:
 
     async def _record(
         self, holder_id: str, declared: list[_Declared]
-    ) -> tuple[HolderRecord, HolderRights, tuple[RightsError, ...]]:
+    ) -> tuple[HolderRecord, HolderRights, dict[int, RightsError]]:
         """Record a holder's declarations in their order of arrival and store those kept (applied or held)
-        in one write; the refused ones change nothing (their errors are returned)."""
+        in one write; the refused ones change nothing (their errors are returned, by position)."""
         found = await self.rights_of(holder_id)
         if found is None:
             birth = declared[0].nir.birth(self.today().year)
@@ -128,7 +152,7 @@ class RightsService:
             rights = HolderRights(Holder(_birth(record.birth)))
         else:
             record, rights = found
-        recorded, refused = rights.record_many([d.event for d in declared])
+        recorded, refused = rights.record_each([d.event for d in declared])
         if recorded is not rights:  # else only redeliveries (or refusals): stored already
             before = {event.event_id for event in rights.received}
             # The event objects kept (the first of a redelivered id): their own bodies are stored.

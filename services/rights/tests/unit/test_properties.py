@@ -285,16 +285,22 @@ def test_recording_many_at_once_is_recording_one_by_one(events: list[RightsEvent
     rnd.shuffle(arrival)  # type: ignore[attr-defined]
     before = int(len(arrival) * split)
     earlier, _ = one_by_one(arrival[:before])
-    at_once, refused_at_once = earlier.record_many(arrival[before:])
-    recorded, refused = earlier, []
-    for event in arrival[before:]:
+    at_once, refused_at_once = earlier.record_each(arrival[before:])
+    recorded, refused = earlier, {}
+    for position, event in enumerate(arrival[before:]):
         try:
             recorded = recorded.record(event)
         except RightsError as error:
-            refused.append(error)
+            refused[position] = error
     assert at_once.balances() == recorded.balances()
     assert at_once.history() == recorded.history()
-    assert [(e.event_id, e.code) for e in refused_at_once] == [(e.event_id, e.code) for e in refused]
+    # The same messages refused (by position: a service parks those), for the same reasons.
+    assert {p: (e.event_id, e.code) for p, e in refused_at_once.items()} == {
+        p: (e.event_id, e.code) for p, e in refused.items()
+    }
+    assert [(e.event_id, e.code) for e in earlier.record_many(arrival[before:])[1]] == [
+        (e.event_id, e.code) for e in refused.values()
+    ]
     assert sorted((e.event_id, why.code) for e, why in at_once.held) == sorted(
         (e.event_id, why.code) for e, why in recorded.held
     )

@@ -215,3 +215,52 @@ async def test_a_rebuild_records_each_holders_declarations_as_they_arrived_the_f
         assert again[1].balances(TODAY) == first[1].balances(TODAY)
         assert again[1].history() == first[1].history()
         assert again[1].held == first[1].held == ()
+
+
+@pytest.mark.parametrize("fetch", [2, 5, 100])
+async def test_a_fetch_of_declarations_is_what_each_message_alone_gives_and_names_exactly_the_refused(
+    fetch: int,
+) -> None:
+    # The live service takes a fetch at a time (eventing.batches) and records each holder's declarations
+    # of it together: whatever the fetch size cuts through, the same declarations are kept, held and
+    # refused as one message at a time, and the refused ones are named by position, so exactly those
+    # messages are parked, even the second of two messages carrying the same event_id.
+    arrivals = shuffled_partner_topic()
+    arrivals.insert(4, b'{"event_id": "broken", "type": "work_year"')  # not even JSON
+    alone, alone_published = service()
+    together, together_published = service()
+    for rights in (alone, together):
+        for nir in (NIR, NIR_2):
+            activated = datetime(2024, 1, 1, tzinfo=UTC)
+            await rights.on_account_activated(holder_id(nir, HOLDER_KEY), "1985-03", activated, "a")
+    parked_alone: dict[int, str] = {}
+    for position, raw in enumerate(arrivals):
+        try:
+            await alone.on_declaration(raw)
+        except PoisonMessage as parked:
+            parked_alone[position] = parked.reason
+    parked_together: dict[int, str] = {}
+    for start in range(0, len(arrivals), fetch):
+        refused = await together.on_declarations(arrivals[start : start + fetch])
+        parked_together.update({start + position: reason for position, reason in refused.items()})
+
+    assert parked_together == parked_alone
+    assert [arrivals[p] for p in parked_together] == [
+        arrivals[4],  # the broken JSON
+        declared("w23", {"type": "work_year", "year": 2021, "hours": 1607}),  # the reused id, not the first w23
+        declared("k3", {"type": "training_booked", "booking_id": "T2", "price_eur": "90.00", "date": "2024-05-01"}),
+        declared("d1", {"type": "dif_registered", "hours": 90, "date": "2021-08-01"}),
+    ]
+    for nir in (NIR, NIR_2):
+        holder = holder_id(nir, HOLDER_KEY)
+        assert await together.store.declarations(holder) == await alone.store.declarations(holder)
+        mine, theirs = await together.rights_of(holder), await alone.rights_of(holder)
+        assert mine is not None and theirs is not None
+        assert mine[1].balances(TODAY) == theirs[1].balances(TODAY)
+        assert mine[1].history() == theirs[1].history()
+        # Partners see the same final balances, published once per holder and fetch instead of per message.
+        last = [b for b in together_published.published if b.holder_id == holder][-1]
+        assert last == [b for b in alone_published.published if b.holder_id == holder][-1]
+    fetches = -(-len(arrivals) // fetch)
+    assert len(together_published.published) <= 2 + 2 * fetches  # two activations, then per holder and fetch
+    assert len(together_published.published) < len(alone_published.published)
