@@ -211,7 +211,8 @@ BALANCES_PROJECTED = TopicSpec(
     retention_ms=None,
     compacted=True,
     with_dlq=False,
-    description="A holder's balances after activation and after every change.",
+    description="A holder's latest balances: after activation, and after each fetch of declarations that"
+    " changes them (one event for all of a holder's declarations read together; keep the latest per holder).",
 )
 
 CATALOG: tuple[TopicSpec, ...] = (
