@@ -5,8 +5,9 @@ The rules of :mod:`eventing.delivery`, for a batch whose handler gains from seei
 shuffled history rewinds at every late event):
 
 - **the gate**: nothing is touched while the working state is rebuilt;
-- **de-duplication**: the batch's event ids are looked up in one round trip; a message already handled,
-  or repeating an id seen earlier in the same batch, is skipped;
+- **de-duplication**: the batch's event ids (the ``ce_id`` header) are looked up in one round trip; a
+  message already handled, or repeating an id seen earlier in the same batch, is skipped — not a dead
+  letter republished by an operator (its ``dlq_*`` headers kept), a deliberate retry;
 - **the effect**: the handler gets the others' values, in order, and returns those it refuses
   (position → reason); each refused message is parked alone on the dead-letter topic with its reason,
   and the others' effects stand;
@@ -87,7 +88,8 @@ async def _not_handled_yet(guard: DeliveryGuard, group: str, batch: list[_Delive
     todo, in_batch = [], set()
     for delivered in batch:
         event_id = delivered.event_id
-        if event_id in handled or (event_id and event_id in in_batch):
+        replayed = "dlq_reason" in delivered.headers  # (never skipped as handled: see above)
+        if (event_id in handled and not replayed) or (event_id and event_id in in_batch):
             EVENTS_HANDLED.labels(delivered.record.topic, group, "duplicate").inc()
             continue
         if event_id:
@@ -145,20 +147,23 @@ async def _narrow_down(
         try:
             refused = await handle([delivered.record.value or b""])
         except Exception as exc:
+            if not guard.gate.is_open:  # the state vanished under it: no fault of the message's
+                raise _StateWiped from exc
             failed.append((delivered, exc))
             if isinstance(exc, DEPENDENCY_ERRORS):
                 break  # (the others would wait for it too, each up to its timeout)
             continue
         for reason in refused.values():
             await _park(guard, group, delivered, reason, PoisonMessage(reason), remember=False)
-        if delivered.event_id and not await guard.infra(_remember_if_intact(guard, group, [delivered.event_id])):
+        ids = [delivered.event_id] if delivered.event_id else []
+        if not await guard.infra(_remember_if_intact(guard, group, ids)):
             guard.gate.close()
-            raise RuntimeError("state wiped under a batch tried message by message: the batch comes again")
+            raise _StateWiped
     down = next((exc for _, exc in failed if isinstance(exc, DEPENDENCY_ERRORS)), None)
-    if down is not None or not guard.gate.is_open:
+    if down is not None:
         log.warning("a dependency is down under a batch from %s (%s): read again later", batch[0].where, why)
         await guard.sleep(guard.retry.max_delay_s)
-        raise down or failed[0][1]
+        raise down
     for delivered, failure in failed:
         if isinstance(failure, PoisonMessage):
             reason = failure.reason
@@ -168,6 +173,14 @@ async def _narrow_down(
             reason = f"{why}; alone: {type(failure).__name__}: {failure}"
         log.error("parking message from %s: %s", delivered.where, reason)
         await _park(guard, group, delivered, reason, failure)
+
+
+class _StateWiped(RuntimeError):
+    """The working state was wiped while a batch was narrowed down: the batch comes again once rebuilt
+    (those already handled alone are marked, and skipped then)."""
+
+    def __init__(self) -> None:
+        super().__init__("the working state was wiped under a batch: it is read again once rebuilt")
 
 
 async def _park(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from faststream import AckPolicy, Depends
@@ -50,9 +51,27 @@ def subscriber_options(topic: TopicSpec, group_id: str) -> dict[str, Any]:
         "heartbeat_interval_ms": settings.heartbeat_interval_ms,
         "fetch_max_wait_ms": settings.fetch_max_wait_ms,
         "ack_policy": AckPolicy.NACK_ON_ERROR,
+        "parser": lenient_headers,
         "title": f"{group_id}:{topic.name}",
         "description": topic.description,
     }
+
+
+async def lenient_headers(message: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
+    """FastStream's parser, given headers it can decode. It decodes every header value as UTF-8 before any
+    middleware runs, and a failure there is neither acknowledged nor rewound: the next acknowledgement
+    commits past the message (a whole fetch, for a batch subscriber). A null or non-UTF-8 value is read
+    as text instead (replacement characters), so the delivery rules judge the message like any other."""
+    if isinstance(message, tuple):
+        return await original(tuple(_readable(record) for record in message))
+    return await original(_readable(message))
+
+
+def _readable(record: Any) -> Any:
+    if all(isinstance(value, bytes) and value.isascii() for _, value in record.headers):
+        return record  # (the usual case: nothing to copy)
+    headers = [(name, (value or b"").decode(errors="replace").encode()) for name, value in record.headers]
+    return dataclasses.replace(record, headers=headers)
 
 
 def declare_publisher(broker: KafkaBroker, topic: TopicSpec) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from redis.asyncio import Redis
 
 from contracts.topics import PhysicalTopic
@@ -163,13 +163,16 @@ async def _has(probe: Probe, n: str) -> bool:
 
 
 async def test_a_redelivered_event_id_has_no_second_effect(probe: Probe) -> None:
-    probe.start()
     same = str(uuid.uuid4())
-    await probe.send(1, event_id=same)
+    await probe.send(1, event_id=same)  # sent before the start: in one fetch when a fetch at a time
     await probe.send(1, event_id=same)
     await probe.send(2)
+    probe.start()
     await eventually(lambda: _has(probe, "2"), timeout=30)
-    assert await probe.effects() == ["1", "2"]
+    await probe.send(1, event_id=same)  # and again in a later fetch
+    await probe.send(3)
+    await eventually(lambda: _has(probe, "3"), timeout=30)
+    assert await probe.effects() == ["1", "2", "3"]
 
 
 async def test_poison_and_failing_messages_are_parked_with_their_reason_and_do_not_block(probe: Probe) -> None:
@@ -225,6 +228,8 @@ async def test_a_backlog_is_read_a_fetch_at_a_time_each_refused_or_failing_messa
             await probe.send(0, event_id=redelivered)
         elif n == 30:
             await publish_raw(probe.state.kafka_bootstrap, probe.topic, b"{not json", headers={"ce_id": "bad"})
+        elif n == 33:  # a header FastStream alone cannot decode: judged like any other message
+            await _send_with_raw_headers(probe, n, [("ce_id", str(uuid.uuid4()).encode()), ("x", b"caf\xe9")])
         else:
             await probe.send(n)
     probe.start()
@@ -266,3 +271,12 @@ async def test_a_dependency_down_under_a_fetch_parks_nothing_and_the_fetch_is_ap
 
 async def _tried_at_least(probe: Probe, calls: int) -> bool:
     return await probe.redis.llen("probe:fetches") >= calls
+
+
+async def _send_with_raw_headers(probe: Probe, n: int, headers: list[tuple[str, bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=probe.state.kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(probe.topic, json.dumps({"n": n}).encode(), key=str(n).encode(), headers=headers)
+    finally:
+        await producer.stop()

@@ -208,3 +208,73 @@ async def test_a_lone_message_under_a_dependency_down_is_not_parked_but_one_fail
     assert all("alone: LookupError: no rule for this" in reason for _, reason in parked)
     await deliver_batch(guard, Batch(("d", b"4")), unreadable)  # type: ignore[arg-type]
     assert parked[-1] == (b"4", "gave up after 2 attempts: LookupError: no rule for this")
+
+
+async def test_an_operators_replay_in_the_same_fetch_as_its_original_is_applied_not_skipped() -> None:
+    processed = MemoryProcessedEvents()
+    processed.ids.add(("g", "e1"))  # the original was handled (and parked) before
+    guard, parked = _guard(processed)
+    handled: list[list[bytes]] = []
+
+    async def handle(values: list[bytes]) -> Mapping[int, str]:
+        handled.append(values)
+        return {}
+
+    batch = Batch(("e1", b"original, redelivered"), ("e1", b"replayed"))
+    batch.batch_headers[1]["dlq_reason"] = "gave up after 5 attempts"  # republished as-is by an operator
+    await deliver_batch(guard, batch, handle)  # type: ignore[arg-type]
+    assert handled == [[b"replayed"]] and parked == []
+
+
+async def test_narrowed_down_under_a_wipe_nothing_is_committed_on_the_wiped_state_even_without_ids() -> None:
+    # Partner declarations carry no ce_id header: the wipe must still be seen for each message tried alone.
+    processed = MemoryProcessedEvents()
+    processed.markers.add("svc:rebuilt")
+    guard, parked = _guard(processed, attempts=1)
+    guard.state_marker = "svc:rebuilt"
+
+    async def handle(values: list[bytes]) -> Mapping[int, str]:
+        if len(values) > 1:
+            raise LookupError("fails together")
+        processed.markers.clear()  # Redis wiped while the first message alone is applied
+        return {}
+
+    with pytest.raises(RuntimeError, match="rebuilt"):  # FastStream rewinds: the fetch comes again
+        await deliver_batch(guard, Batch((None, b"1"), (None, b"2")), handle)  # type: ignore[arg-type]
+    assert parked == [] and not guard.gate.is_open
+
+
+async def test_a_dependency_down_is_tried_alone_once_not_once_per_message() -> None:
+    guard, parked = _guard(attempts=2)
+    calls: list[int] = []
+
+    async def handle(values: list[bytes]) -> Mapping[int, str]:
+        calls.append(len(values))
+        raise ConnectionError("kafka is down")  # each call may wait for a timeout: no more than needed
+
+    with pytest.raises(ConnectionError):
+        await deliver_batch(guard, Batch(*((f"e{n}", b"x") for n in range(50))), handle)  # type: ignore[arg-type]
+    assert calls == [50, 50, 1] and parked == []
+
+
+async def test_a_record_with_a_null_or_non_utf8_header_is_parsed_and_judged_like_any_other() -> None:
+    # FastStream decodes every header before the delivery rules run, and a failure there is neither
+    # acknowledged nor rewound: the next commit would pass the record (or a whole fetch) unapplied.
+    from aiokafka.structs import ConsumerRecord
+    from faststream.kafka.message import KafkaMessage
+    from faststream.kafka.parser import AioKafkaBatchParser, AioKafkaParser
+
+    from eventing.consuming import lenient_headers
+
+    def record(offset: int, headers: list[tuple[str, bytes | None]]) -> ConsumerRecord[bytes, bytes]:
+        return ConsumerRecord("t", 0, offset, 0, 0, None, b"{}", None, 0, 2, headers)
+
+    broken = record(1, [("ce_id", b"e1"), ("x-trace", None), ("x-name", b"caf\xe9")])
+    with pytest.raises((AttributeError, UnicodeDecodeError)):
+        await AioKafkaParser(KafkaMessage, None).parse_message(broken)  # what FastStream alone does
+    one = await lenient_headers(broken, AioKafkaParser(KafkaMessage, None).parse_message)
+    assert one.headers == {"ce_id": "e1", "x-trace": "", "x-name": "caf\ufffd"}
+    fine = record(2, [("ce_id", b"e2")])
+    many = await lenient_headers((fine, broken), AioKafkaBatchParser(KafkaMessage, None).parse_batch)
+    assert [h["ce_id"] for h in many.batch_headers] == ["e2", "e1"]
+    assert many.raw_message[0] is fine and many.raw_message[1].offset == 1  # the same records, in order

@@ -12,6 +12,7 @@ and held (``HolderRights.held``), not parked: it is applied when its predecessor
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -19,7 +20,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from annotated_types import MaxLen
+
 from contracts import topics
+from contracts.envelope import Envelope
 from contracts.identity import holder_id as derive_holder_id
 from contracts.partners import InvalidPartnerEvent, PartnerDeclaration, parse_partner_event
 from contracts.registration import AccountActivated
@@ -43,6 +47,17 @@ def _birth(text: str) -> YearMonth:
     return YearMonth(int(year), max(1, int(month)))  # month 00 (unknown): counted from January
 
 
+def _correlation(event_id: str) -> str:
+    """A partner's event_id as the correlation of the balances it changed: up to 200 characters in the
+    partner contract, 100 in the envelope, so a longer one is named by its digest (still one per id)."""
+    if len(event_id) <= MAX_CORRELATION:
+        return event_id
+    return "sha256:" + hashlib.sha256(event_id.encode()).hexdigest()
+
+
+MAX_CORRELATION: int = next(
+    rule.max_length for rule in Envelope.model_fields["correlation_id"].metadata if isinstance(rule, MaxLen)
+)
 CACHED_HOLDERS = 10_000
 REBUILD_BATCH = 10_000  # declarations a rebuild reads before recording each holder's together
 
@@ -128,8 +143,9 @@ class RightsService:
                 for waiting, why in recorded.held:
                     if waiting.event_id in new:
                         log.info("declaration %s held until its predecessor arrives: %s", waiting.event_id, why.reason)
-            if record.active and publish and len(errors) < len(arrived):
-                await self._publish(holder_id, recorded, arrived[-1][1].event_id)
+            kept = [declared for index, (_, declared) in enumerate(arrived) if index not in errors]
+            if record.active and publish and kept:
+                await self._publish(holder_id, recorded, _correlation(kept[-1].event_id))
         return dict(sorted(refused.items()))
 
     def _parse(self, raw: bytes) -> _Declared:

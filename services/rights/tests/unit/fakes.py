@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from contracts.base import EventData
+from contracts.envelope import Envelope
 from contracts.rights import BalancesProjected
 from contracts.topics import TopicSpec
 from services.rights.use_cases.ports import HolderRecord
@@ -45,11 +46,15 @@ class MemoryStore:
 
 
 class MemoryPublisher:
+    """Keeps what is published, with the envelope the Kafka publisher would write (validated as it is)."""
+
     def __init__(self) -> None:
         self.published: list[BalancesProjected] = []
+        self.envelopes: list[Envelope] = []
 
     async def publish(self, topic: TopicSpec, data: EventData, *, key: str, correlation_id: str) -> object:
         assert isinstance(data, BalancesProjected)
+        self.envelopes.append(Envelope.for_event(data, producer="rights", correlation_id=correlation_id))
         self.published.append(data)
         return None
 

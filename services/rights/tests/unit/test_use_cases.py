@@ -264,3 +264,26 @@ async def test_a_fetch_of_declarations_is_what_each_message_alone_gives_and_name
     fetches = -(-len(arrivals) // fetch)
     assert len(together_published.published) <= 2 + 2 * fetches  # two activations, then per holder and fetch
     assert len(together_published.published) < len(alone_published.published)
+
+
+async def test_a_partner_event_id_of_200_characters_is_applied_and_its_balances_published_never_parked() -> None:
+    # The partner contract allows event ids of up to 200 characters, the envelope's correlation 100: the
+    # balances it changed name it by its digest instead of failing after the declaration was stored.
+    rights, publisher = service()
+    await rights.on_account_activated(HOLDER, "1985-03", datetime(2024, 1, 1, tzinfo=UTC), "act-1")
+    long_id = "p" * 200
+    top_up = {"type": "abondement", "amount_eur": "300.00", "payer": "employer", "date": "2024-06-01"}
+    await rights.on_declaration(declaration(long_id, top_up))
+    assert publisher.published[-1].cpf.abondements_eur == Decimal("300.00")
+    assert publisher.envelopes[-1].correlation_id.startswith("sha256:")
+    assert await rights.store.declaration_count(HOLDER) == 1
+
+
+async def test_the_balances_of_a_fetch_name_the_last_declaration_applied_not_one_refused() -> None:
+    rights, publisher = service()
+    await rights.on_account_activated(HOLDER, "1985-03", datetime(2024, 1, 1, tzinfo=UTC), "act-1")
+    late_dif = declaration("d1", {"type": "dif_registered", "hours": 90, "date": "2021-08-01"})
+    refused = await rights.on_declarations([TOP_UP, late_dif])
+    assert list(refused) == [1] and refused[1].startswith("refused declaration d1: dif_deadline_passed")
+    assert publisher.published[-1].cpf.abondements_eur == Decimal("300.00")
+    assert publisher.envelopes[-1].correlation_id == "a1"  # the cause of the change, not the parked one
