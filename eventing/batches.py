@@ -13,9 +13,9 @@ shuffled history rewinds at every late event):
   and the others' effects stand;
 - **a failing handler**: the whole batch is tried again with back-off, or held while it raises
   ``RetryLater``. When that budget is spent, each message is tried once alone. A dependency down (a
-  connection, a timeout, Redis, Kafka) is no message's fault: the batch is rewound and redelivered, and
-  nothing is parked. Any other failure belongs to the messages that fail alone: they are parked with
-  the reason, and the others' effects stand;
+  connection, a timeout, a broker error Kafka says to retry: :func:`dependency_down`) is no message's
+  fault: the batch is rewound and redelivered, and nothing is parked. Any other failure belongs to the
+  messages that fail alone: they are parked with the reason, and the others' effects stand;
 - **after the effect**: every id is remembered in one round trip, and only while the working state is
   still whole; if it was wiped meanwhile, the batch is judged again once rebuilt (a refused message may
   then be parked twice: the dead-letter topic is at-least-once, like every topic);
@@ -32,10 +32,11 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, KafkaTimeoutError
 from faststream.kafka import KafkaBroker, KafkaMessage
 from pydantic import PlainValidator
-from redis.exceptions import RedisError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from contracts.topics import TopicSpec
 from eventing.consuming import subscriber_options
@@ -44,8 +45,15 @@ from eventing.errors import PoisonMessage
 
 log = logging.getLogger("eventing.batches")
 
-# Failures of a dependency (a connection, a timeout, Redis, Kafka), not of the messages: never parked.
-DEPENDENCY_ERRORS = (OSError, RedisError, KafkaError)
+
+def dependency_down(error: BaseException) -> bool:
+    """A failure of a dependency (a connection, a timeout, a broker Kafka says to retry), not of the
+    messages: never parked. A refusal that is one message's own (a Redis script error, a record too
+    large) is not one: that message is parked, not retried for ever."""
+    if isinstance(error, OSError | RedisConnectionError | RedisTimeoutError | KafkaTimeoutError):
+        return True
+    return isinstance(error, KafkaError) and bool(error.retriable)
+
 
 # The handler of a batch: the messages' values in order -> the refused ones (position -> reason).
 BatchHandler = Callable[[list[bytes]], Awaitable[Mapping[int, str]]]
@@ -150,7 +158,7 @@ async def _narrow_down(
             if not guard.gate.is_open:  # the state vanished under it: no fault of the message's
                 raise _StateWiped from exc
             failed.append((delivered, exc))
-            if isinstance(exc, DEPENDENCY_ERRORS):
+            if dependency_down(exc):
                 break  # (the others would wait for it too, each up to its timeout)
             continue
         for reason in refused.values():
@@ -159,7 +167,7 @@ async def _narrow_down(
         if not await guard.infra(_remember_if_intact(guard, group, ids)):
             guard.gate.close()
             raise _StateWiped
-    down = next((exc for _, exc in failed if isinstance(exc, DEPENDENCY_ERRORS)), None)
+    down = next((exc for _, exc in failed if dependency_down(exc)), None)
     if down is not None:
         log.warning("a dependency is down under a batch from %s (%s): read again later", batch[0].where, why)
         await guard.sleep(guard.retry.max_delay_s)

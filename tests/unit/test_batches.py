@@ -278,3 +278,37 @@ async def test_a_record_with_a_null_or_non_utf8_header_is_parsed_and_judged_like
     many = await lenient_headers((fine, broken), AioKafkaBatchParser(KafkaMessage, None).parse_batch)
     assert [h["ce_id"] for h in many.batch_headers] == ["e2", "e1"]
     assert many.raw_message[0] is fine and many.raw_message[1].offset == 1  # the same records, in order
+
+
+def test_what_counts_as_a_dependency_down_and_what_as_one_messages_own_failure() -> None:
+    from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, MessageSizeTooLargeError
+    from redis.exceptions import BusyLoadingError, ResponseError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from eventing.batches import dependency_down
+
+    for down in (
+        ConnectionRefusedError(),
+        TimeoutError(),
+        RedisConnectionError(),
+        BusyLoadingError(),
+        KafkaConnectionError(),
+        KafkaTimeoutError(),
+    ):
+        assert dependency_down(down), down
+    for own in (MessageSizeTooLargeError(), ResponseError("script error"), ValueError(), LookupError()):
+        assert not dependency_down(own), own
+
+
+async def test_a_record_the_broker_refuses_as_too_large_is_parked_not_retried_for_ever() -> None:
+    from aiokafka.errors import MessageSizeTooLargeError
+
+    guard, parked = _guard(attempts=2)
+
+    async def handle(values: list[bytes]) -> Mapping[int, str]:
+        if b"huge" in values:
+            raise MessageSizeTooLargeError("the balances of this one exceed the topic's limit")
+        return {}
+
+    await deliver_batch(guard, Batch(("a", b"1"), ("b", b"huge")), handle)  # type: ignore[arg-type]
+    assert [value for value, _ in parked] == [b"huge"]
